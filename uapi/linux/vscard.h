@@ -166,7 +166,7 @@ struct vscard_xfer {
 	__u32 reserved;
 };
 
-#define VSCARD_IOC_MAGIC	0xB4
+#define VSCARD_IOC_MAGIC	0xB8	/* unassigned in ioctl-number.rst */
 
 #define VSCARD_IOC_VERSION	_IOR(VSCARD_IOC_MAGIC, 0x00, __u32)
 #define VSCARD_IOC_GET_STATUS	_IOR(VSCARD_IOC_MAGIC, 0x01, struct vscard_status)
