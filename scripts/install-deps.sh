@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install every Debian package vscard's build, tests, demo and benchmarks
+# need.  Idempotent and quiet when everything is present.  Runs apt-get only
+# for what is missing (as root, or through sudo).
+set -euo pipefail
+
+pkgs=(
+	# build
+	build-essential pkg-config kmod xz-utils sparse clang libclang-rt-14-dev
+	libnl-3-dev libnl-genl-3-dev libpcsclite-dev libcmocka-dev
+	# kernels: Debian stock 6.1 (meta packages) and the debug kernel source
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	bc flex bison libelf-dev libssl-dev dwarves cpio
+	# QEMU rig
+	qemu-system-x86 busybox-static iproute2 procps psmisc python3-yaml
+	# PC/SC side
+	pcscd python3-pyscard pcsc-tools opensc
+	# RDP end to end
+	freerdp2-dev freerdp2-x11 xvfb xauth openssl
+	vsmartcard-vpcd python3-virtualsmartcard python3-pycryptodome
+)
+
+missing() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || echo "$p"
+	done
+}
+
+apt() {
+	local sudo=
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+}
+
+updated=0
+apt_update_once() {
+	[ "$updated" = 1 ] && return
+	echo "install-deps: apt-get update" >&2
+	apt update -qq >/dev/null
+	updated=1
+}
+
+# Debian 12's 6.12 kernel: the newest +deb12 build the archive offers (a
+# pinned version would vanish with the next security update).  Keep one
+# that is already installed.
+k612=$(cd /boot 2>/dev/null && ls -1 vmlinuz-6.12.*+deb12-amd64 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -1 || true)
+if [ -z "$k612" ]; then
+	apt_update_once
+	k612=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sed 's/^linux-image-//' | sort -V | tail -1)
+	[ -n "$k612" ] || { echo "install-deps: no Debian 6.12 kernel found" >&2; exit 1; }
+fi
+pkgs+=("linux-image-$k612" "linux-headers-$k612")
+
+need=$(missing "${pkgs[@]}")
+if [ -n "$need" ]; then
+	apt_update_once
+	echo "install-deps: installing" $need >&2
+	# shellcheck disable=SC2086
+	apt install -y -q --no-install-recommends $need >/dev/null
+	need=$(missing "${pkgs[@]}")
+	[ -z "$need" ] || { echo "install-deps: still missing:" $need >&2; exit 1; }
+fi
