@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/* Socket setup: family and group resolution, buffer sizes, extended acks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/family.h>
+#include "nl_internal.h"
+
+/* Room for several 64 KiB+ messages (REQ_GET replies, REQ_DONE sends). */
+#define VSCARD_NL_SOCKBUF	(1 << 20)
+/* Larger than any message of the family (VSCARD_DATA_MAX + headers). */
+#define VSCARD_NL_RBUF		(256 << 10)
+
+static int nle_to_errno(int nle)
+{
+	switch (-nle) {
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_PERM: return -EPERM;
+	case NLE_BAD_SOCK: return -EBADF;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_AGAIN: return -EAGAIN;
+	}
+	return -EIO;
+}
+
+static void set_opt(int fd, int level, int name, int val)
+{
+	(void)setsockopt(fd, level, name, &val, sizeof(val));
+}
+
+/* Force the buffer past net.core.[rw]mem_max when privileged. */
+static void set_buf(int fd, int force, int plain, int size)
+{
+	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)) < 0)
+		set_opt(fd, SOL_SOCKET, plain, size);
+}
+
+static uint32_t family_version(struct nl_sock *sk)
+{
+	struct genl_family *f;
+	struct nl_cache *cache = NULL;
+	uint32_t v = 0;
+
+	if (genl_ctrl_alloc_cache(sk, &cache) < 0)
+		return 0;
+	f = genl_ctrl_search_by_name(cache, VSCARD_GENL_NAME);
+	if (f) {
+		v = genl_family_get_version(f);
+		genl_family_put(f);
+	}
+	nl_cache_free(cache);
+	return v;
+}
+
+int vscard_nl_open(struct vscard_nl **out, unsigned int flags,
+		   uint32_t local_port)
+{
+	struct vscard_nl *nl;
+	int err, fd;
+
+	*out = NULL;
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	nl->flags = flags;
+	nl->rbuf_size = VSCARD_NL_RBUF;
+	nl->rbuf = malloc(nl->rbuf_size);
+	nl->sk = nl_socket_alloc();
+	if (!nl->rbuf || !nl->sk) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (local_port)
+		nl_socket_set_local_port(nl->sk, local_port);
+	nl_socket_disable_seq_check(nl->sk);
+	err = genl_connect(nl->sk);
+	if (err < 0) {
+		err = err == -NLE_EXIST ? -EADDRINUSE : nle_to_errno(err);
+		goto fail;
+	}
+	fd = nl_socket_get_fd(nl->sk);
+	set_opt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+	set_opt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+	set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, VSCARD_NL_SOCKBUF);
+	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, VSCARD_NL_SOCKBUF);
+
+	nl->family = genl_ctrl_resolve(nl->sk, VSCARD_GENL_NAME);
+	if (nl->family < 0) {
+		err = nle_to_errno(nl->family);
+		goto fail;
+	}
+	nl->version = family_version(nl->sk);
+	if (flags & VSCARD_NL_EVENTS) {
+		nl->events_grp = genl_ctrl_resolve_grp(nl->sk, VSCARD_GENL_NAME,
+						       VSCARD_MCGRP_EVENTS);
+		if (nl->events_grp < 0) {
+			err = nle_to_errno(nl->events_grp);
+			goto fail;
+		}
+		err = nl_socket_add_membership(nl->sk, nl->events_grp);
+		if (err < 0) {
+			err = nle_to_errno(err);
+			goto fail;
+		}
+	}
+	*out = nl;
+	return 0;
+fail:
+	vscard_nl_close(nl);
+	return err;
+}
+
+void vscard_nl_close(struct vscard_nl *nl)
+{
+	struct vscard_queued *q, *next;
+
+	if (!nl)
+		return;
+	for (q = nl->q_head; q; q = next) {
+		next = q->next;
+		free(q);
+	}
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	free(nl->rbuf);
+	free(nl);
+}
+
+int vscard_nl_fd(const struct vscard_nl *nl)
+{
+	return nl_socket_get_fd(nl->sk);
+}
+
+uint32_t vscard_nl_portid(const struct vscard_nl *nl)
+{
+	return nl_socket_get_local_port(nl->sk);
+}
+
+int vscard_nl_family(const struct vscard_nl *nl)
+{
+	return nl->family;
+}
+
+uint32_t vscard_nl_version(const struct vscard_nl *nl)
+{
+	return nl->version;
+}
+
+const char *vscard_nl_errmsg(const struct vscard_nl *nl)
+{
+	return nl->errmsg;
+}
+
+uint32_t vscard_nl_err_missing(const struct vscard_nl *nl)
+{
+	return nl->err_missing;
+}
+
+uint64_t vscard_nl_overruns(const struct vscard_nl *nl)
+{
+	return nl->overruns;
+}
