@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Remote readers <-> kernel slots, and kernel requests -> RDPESC call
+ * sequences on a per-reader I/O context.  Requests of one reader run one
+ * at a time, in order; each is a short chain of IOCTLs (job steps).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+
+#define SCARD_CTL_CODE_PCSC(c)	(0x42000000u + (c))
+#define SCARD_CTL_CODE_WIN(c)	(0x00310000u | ((c) << 2))
+
+struct reader *rm_find_uid(struct agent *a, uint64_t uid)
+{
+	struct reader *r;
+
+	for (r = a->readers; r; r = r->next)
+		if (r->uid == uid)
+			return r;
+	return NULL;
+}
+
+struct reader *rm_find_name(struct agent *a, const char *name)
+{
+	struct reader *r;
+
+	for (r = a->readers; r; r = r->next)
+		if (!strcmp(r->name, name))
+			return r;
+	return NULL;
+}
+
+struct reader *rm_find_slot(struct agent *a, uint32_t slot)
+{
+	struct reader *r;
+
+	for (r = a->readers; r; r = r->next)
+		if (r->bound && r->slot == slot)
+			return r;
+	return NULL;
+}
+
+void kreq_free(struct kreq *q)
+{
+	if (q) {
+		free(q->data);
+		free(q);
+	}
+}
+
+/* T=0 / T=1 offered by an ATR (ISO 7816-3 TDi bytes); T=0 if none. */
+uint32_t atr_protocols(const uint8_t *atr, size_t len)
+{
+	uint32_t protos = 0;
+	size_t i = 1;
+	uint8_t y;
+
+	if (len < 2)
+		return 0;
+	y = atr[1] >> 4;
+	i = 2;
+	for (;;) {
+		uint8_t td;
+
+		i += !!(y & 1) + !!(y & 2) + !!(y & 4);
+		if (!(y & 8) || i >= len)
+			break;
+		td = atr[i++];
+		if ((td & 0x0f) == 0)
+			protos |= VSCARD_PROTO_T0;
+		else if ((td & 0x0f) == 1)
+			protos |= VSCARD_PROTO_T1;
+		y = td >> 4;
+	}
+	return protos ? protos : VSCARD_PROTO_T0;
+}
+
+static void kernel_done(struct agent *a, struct reader *r, struct kreq *q,
+			int32_t status, uint32_t result, int64_t protos,
+			const void *data, size_t len)
+{
+	int ret;
+
+	if (!q)
+		return;
+	log_debug("rm: slot %u req %llu done: status %d result 0x%08x len %zu",
+		  q->slot, (unsigned long long)q->req_id, status, result, len);
+	ret = a->kp->ops->req_done(a->kp, q->slot, q->req_id, status, result,
+				   protos, data, len);
+	if (ret)
+		log_info("rm: REQ_DONE slot %u req %llu: %s", q->slot,
+			 (unsigned long long)q->req_id, strerror(-ret));
+	(void)r;
+}
+
+/* ---- binding --------------------------------------------------------- */
+
+static void reader_bind(struct agent *a, struct reader *r)
+{
+	uint32_t slot;
+	int ret;
+
+	if (r->bound || !a->key_len)
+		return;
+	ret = a->kp->ops->bind(a->kp, a->key, a->key_len, r->name,
+			       a->cfg.linger_ms, a->cfg.request_timeout_ms, &slot);
+	if (ret) {
+		log_err("rm: BIND \"%s\" failed: %s", r->name, strerror(-ret));
+		return;
+	}
+	r->bound = true;
+	r->slot = slot;
+	log_info("rm: remote reader \"%s\" bound to slot %u", r->name, slot);
+}
+
+static void card_report(struct agent *a, struct reader *r)
+{
+	int ret;
+
+	if (!r->bound)
+		return;
+	ret = a->kp->ops->card_set(a->kp, r->slot, r->present, r->atr,
+				   r->present ? r->atr_len : 0,
+				   r->present ? atr_protocols(r->atr, r->atr_len) : 0);
+	if (ret)
+		log_warn("rm: CARD_SET slot %u: %s", r->slot, strerror(-ret));
+}
+
+/* Forget the remote handle, releasing it on the client if still valid. */
+static void drop_handle(struct agent *a, struct reader *r, bool tell_client)
+{
+	struct bytebuf b;
+
+	if (r->have_handle && tell_client) {
+		bb_init(&b);
+		esc_enc_hcard_disp(&b, &r->h, SCARD_LEAVE_CARD);
+		scard_send(a, 0, SCARD_IOCTL_DISCONNECT, &b, 0,
+			   a->cfg.call_timeout_ms, NULL);
+		bb_free(&b);
+	}
+	r->have_handle = false;
+	r->in_txn = false;
+}
+
+static void drop_context(struct agent *a, struct reader *r, bool tell_client)
+{
+	struct bytebuf b;
+
+	r->have_handle = false;
+	r->in_txn = false;
+	if (r->have_ctx && tell_client) {
+		bb_init(&b);
+		esc_enc_context(&b, &r->ctx);
+		scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0,
+			   a->cfg.call_timeout_ms, NULL);
+		bb_free(&b);
+	}
+	r->have_ctx = false;
+}
+
+static void fail_queue(struct agent *a, struct reader *r, int32_t status,
+		       uint32_t result)
+{
+	struct kreq *q;
+
+	if (r->busy) {
+		ct_abandon_owner(&a->ct, r->uid);
+		kernel_done(a, r, r->job, status, result, -1, NULL, 0);
+		kreq_free(r->job);
+		r->job = NULL;
+		r->busy = false;
+		r->step = STEP_NONE;
+	}
+	while ((q = r->queue)) {
+		r->queue = q->next;
+		kernel_done(a, r, q, status, result, -1, NULL, 0);
+		kreq_free(q);
+	}
+}
+
+static void reader_free(struct agent *a, struct reader *r, uint32_t linger_ms,
+			bool tell_client)
+{
+	struct reader **pp;
+
+	fail_queue(a, r, -ENOMEDIUM, SCARD_E_READER_UNAVAILABLE);
+	drop_context(a, r, tell_client);
+	if (r->bound) {
+		int ret = a->kp->ops->unbind(a->kp, r->slot, linger_ms);
+
+		log_info("rm: slot %u (\"%s\") unbound, linger %u ms%s%s", r->slot,
+			 r->name, linger_ms, ret ? ": " : "",
+			 ret ? strerror(-ret) : "");
+	}
+	for (pp = &a->readers; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	free(r);
+}
+
+void rm_update_list(struct agent *a, char names[][VSCARD_NAME_MAX], size_t n)
+{
+	struct reader *r, *next, **tail;
+	size_t i;
+
+	for (r = a->readers; r; r = r->next)
+		r->listed = false;
+	for (i = 0; i < n; i++) {
+		r = rm_find_name(a, names[i]);
+		if (!r) {
+			r = calloc(1, sizeof(*r));
+			if (!r) {
+				log_err("rm: out of memory");
+				continue;
+			}
+			r->uid = a->next_uid++;
+			snprintf(r->name, sizeof(r->name), "%s", names[i]);
+			for (tail = &a->readers; *tail; tail = &(*tail)->next)
+				;
+			*tail = r;
+			log_info("rm: remote reader \"%s\" appeared", r->name);
+		}
+		r->listed = true;
+		reader_bind(a, r);
+	}
+	for (r = a->readers; r; r = next) {
+		next = r->next;
+		if (!r->listed) {
+			log_info("rm: remote reader \"%s\" disappeared", r->name);
+			if (r->present) {
+				r->present = false;
+				card_report(a, r);
+			}
+			reader_free(a, r, 0, true);
+		}
+	}
+}
+
+void rm_card_event(struct agent *a, struct reader *r, uint32_t ev,
+		   const uint8_t *atr, uint32_t atr_len)
+{
+	bool present = (ev & SCARD_STATE_PRESENT) && atr_len > 0;
+	bool replaced = false;
+
+	if (atr_len > ESC_ATR_MAX)
+		atr_len = ESC_ATR_MAX;
+	if (present && r->present &&
+	    ((ev >> 16) != (r->gsc_state >> 16) || atr_len != r->atr_len ||
+	     memcmp(atr, r->atr, atr_len)))
+		replaced = true;
+	r->gsc_state = ev & ~(uint32_t)SCARD_STATE_CHANGED;
+	if (present == r->present && !replaced)
+		return;
+	if (r->present) {
+		/* Never coalesce a removal away: report it before the insert. */
+		log_info("rm: card removed from \"%s\"", r->name);
+		r->present = false;
+		drop_handle(a, r, true);
+		card_report(a, r);
+	}
+	if (present) {
+		memcpy(r->atr, atr, atr_len);
+		r->atr_len = atr_len;
+		r->present = true;
+		log_info("rm: card inserted in \"%s\" (ATR %u bytes)", r->name, atr_len);
+		card_report(a, r);
+	}
+}
+
+void rm_remote_lost(struct agent *a, uint32_t linger_ms)
+{
+	while (a->readers) {
+		struct reader *r = a->readers;
+
+		if (r->present) {
+			r->present = false;
+			card_report(a, r);
+		}
+		/* Contexts died with the channel: nothing to tell the client. */
+		reader_free(a, r, linger_ms, false);
+	}
+}
+
+void rm_free_all(struct agent *a)
+{
+	rm_remote_lost(a, a->cfg.linger_ms);
+}
+
+/* ---- jobs ------------------------------------------------------------ */
+
+static int32_t rc_to_errno(uint32_t rc)
+{
+	switch (rc) {
+	case SCARD_S_SUCCESS:
+		return 0;
+	case SCARD_W_REMOVED_CARD:
+	case SCARD_E_NO_SMARTCARD:
+	case SCARD_E_READER_UNAVAILABLE:
+	case SCARD_E_UNKNOWN_READER:
+		return -ENOMEDIUM;
+	case SCARD_E_TIMEOUT:
+		return -ETIMEDOUT;
+	case SCARD_E_INSUFFICIENT_BUFFER:
+		return -ENOBUFS;
+	default:
+		return -EIO;
+	}
+}
+
+static bool job_is_power(const struct kreq *q)
+{
+	return q && q->type == VSCARD_REQ_POWER;
+}
+
+static uint32_t job_timeout(struct agent *a, enum job_step step)
+{
+	return step == STEP_OP || step == STEP_BEGIN ? a->cfg.request_timeout_ms
+						     : a->cfg.call_timeout_ms;
+}
+
+static void job_finish(struct agent *a, struct reader *r, int32_t status,
+		       uint32_t result, int64_t protos, const void *data,
+		       size_t len);
+
+static void job_issue(struct agent *a, struct reader *r, enum job_step step)
+{
+	struct kreq *q = r->job;
+	uint32_t ioctl = 0, out_len = 0, n;
+	struct bytebuf b;
+	int ret;
+
+	bb_init(&b);
+	switch (step) {
+	case STEP_ESTABLISH:
+		ioctl = SCARD_IOCTL_ESTABLISHCONTEXT;
+		esc_enc_establish(&b, SCARD_SCOPE_SYSTEM);
+		break;
+	case STEP_CONNECT:
+		ioctl = SCARD_IOCTL_CONNECTW;
+		esc_enc_connect_w(&b, &r->ctx, r->name, SCARD_SHARE_SHARED,
+				  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1);
+		break;
+	case STEP_RECONNECT:
+		ioctl = SCARD_IOCTL_RECONNECT;
+		esc_enc_reconnect(&b, &r->h, SCARD_SHARE_SHARED,
+				  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+				  SCARD_RESET_CARD);
+		break;
+	case STEP_BEGIN:
+		ioctl = SCARD_IOCTL_BEGINTRANSACTION;
+		esc_enc_hcard_disp(&b, &r->h, 0);
+		break;
+	case STEP_END:
+		ioctl = SCARD_IOCTL_ENDTRANSACTION;
+		esc_enc_hcard_disp(&b, &r->h, SCARD_LEAVE_CARD);
+		break;
+	case STEP_DISCONNECT:
+		ioctl = SCARD_IOCTL_DISCONNECT;
+		esc_enc_hcard_disp(&b, &r->h, SCARD_LEAVE_CARD);
+		break;
+	case STEP_STATUS:
+		ioctl = SCARD_IOCTL_STATUSW;
+		esc_enc_status_w(&b, &r->h);
+		break;
+	case STEP_OP:
+		n = q->rx_max;
+		switch (q->type) {
+		case VSCARD_REQ_TRANSMIT:
+			ioctl = SCARD_IOCTL_TRANSMIT;
+			if (n > ESC_RECV_MAX)
+				n = ESC_RECV_MAX;
+			esc_enc_transmit(&b, &r->h,
+					 q->code & (VSCARD_PROTO_T0 | VSCARD_PROTO_T1) ?
+					 q->code & (VSCARD_PROTO_T0 | VSCARD_PROTO_T1) :
+					 r->protocol, q->data, q->len, n);
+			out_len = n + 128;
+			break;
+		case VSCARD_REQ_CONTROL: {
+			uint32_t code = q->code;
+
+			if (code >= SCARD_CTL_CODE_PCSC(0) &&
+			    code < SCARD_CTL_CODE_PCSC(0x1000))
+				code = SCARD_CTL_CODE_WIN(code - SCARD_CTL_CODE_PCSC(0));
+			ioctl = SCARD_IOCTL_CONTROL;
+			if (n > ESC_RECV_MAX)
+				n = ESC_RECV_MAX;
+			esc_enc_control(&b, &r->h, code, q->data, q->len, n);
+			out_len = n + 128;
+			break;
+		}
+		case VSCARD_REQ_GET_ATTRIB:
+			ioctl = SCARD_IOCTL_GETATTRIB;
+			if (n > 65536)
+				n = 65536;
+			esc_enc_get_attrib(&b, &r->h, q->code, n);
+			out_len = n + 128;
+			break;
+		case VSCARD_REQ_SET_ATTRIB:
+			ioctl = SCARD_IOCTL_SETATTRIB;
+			esc_enc_set_attrib(&b, &r->h, q->code, q->data, q->len);
+			break;
+		}
+		break;
+	case STEP_NONE:
+		break;
+	}
+	r->step = step;
+	ret = scard_send(a, r->uid, ioctl, &b, out_len, job_timeout(a, step),
+			 &r->job_cid);
+	bb_free(&b);
+	if (ret) {
+		log_warn("rm: cannot send %s: %s", esc_ioctl_name(ioctl),
+			 strerror(-ret));
+		job_finish(a, r, -ENOMEDIUM, SCARD_E_NO_SERVICE, -1, NULL, 0);
+	}
+}
+
+/* Chooses the next step of the current job after @done succeeded. */
+static void job_advance(struct agent *a, struct reader *r, enum job_step done)
+{
+	struct kreq *q = r->job;
+	bool txn = a->cfg.transactions;
+
+	if (!q) {		/* internal: idle EndTransaction */
+		job_finish(a, r, 0, 0, -1, NULL, 0);
+		return;
+	}
+	if (job_is_power(q) && q->code == VSCARD_POWER_DOWN) {
+		if (done == STEP_DISCONNECT || !r->have_handle)
+			job_finish(a, r, 0, 0, -1, NULL, 0);
+		else if (r->in_txn && done != STEP_END)
+			job_issue(a, r, STEP_END);
+		else
+			job_issue(a, r, STEP_DISCONNECT);
+		return;
+	}
+	switch (done) {
+	case STEP_NONE:
+		if (!r->have_ctx)
+			job_issue(a, r, STEP_ESTABLISH);
+		else if (!r->have_handle)
+			job_issue(a, r, STEP_CONNECT);
+		else if (job_is_power(q))
+			job_issue(a, r, STEP_RECONNECT);
+		else if (txn && !r->in_txn)
+			job_issue(a, r, STEP_BEGIN);
+		else
+			job_issue(a, r, STEP_OP);
+		return;
+	case STEP_ESTABLISH:
+		job_issue(a, r, STEP_CONNECT);
+		return;
+	case STEP_CONNECT:
+	case STEP_RECONNECT:
+		if (txn && !r->in_txn)
+			job_issue(a, r, STEP_BEGIN);
+		else
+			job_issue(a, r, job_is_power(q) ? STEP_STATUS : STEP_OP);
+		return;
+	case STEP_BEGIN:
+		job_issue(a, r, job_is_power(q) ? STEP_STATUS : STEP_OP);
+		return;
+	default:
+		log_err("rm: job in unexpected step %d", done);
+		job_finish(a, r, -EIO, SCARD_F_INTERNAL_ERROR, -1, NULL, 0);
+		return;
+	}
+}
+
+static void job_start(struct agent *a, struct reader *r)
+{
+	struct kreq *q;
+
+	if (r->busy || !r->queue)
+		return;
+	q = r->queue;
+	r->queue = q->next;
+	q->next = NULL;
+	r->job = q;
+	r->busy = true;
+	r->last_use = now_ms();
+	if (!r->present) {
+		job_finish(a, r, -ENOMEDIUM, SCARD_E_NO_SMARTCARD, -1, NULL, 0);
+		return;
+	}
+	job_advance(a, r, STEP_NONE);
+}
+
+static void job_finish(struct agent *a, struct reader *r, int32_t status,
+		       uint32_t result, int64_t protos, const void *data,
+		       size_t len)
+{
+	struct kreq *q = r->job;
+
+	kernel_done(a, r, q, status, result, protos, data, len);
+	kreq_free(q);
+	r->job = NULL;
+	r->busy = false;
+	r->step = STEP_NONE;
+	r->last_use = now_ms();
+	job_start(a, r);
+}
+
+static int64_t vscard_proto(uint32_t p)
+{
+	return (p & SCARD_PROTOCOL_T0 ? VSCARD_PROTO_T0 : 0) |
+	       (p & SCARD_PROTOCOL_T1 ? VSCARD_PROTO_T1 : 0);
+}
+
+void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
+		   uint32_t io_status, const struct esc_return *ret, int dec_err)
+{
+	enum job_step step = r->step;
+	struct kreq *q = r->job;
+	uint32_t rc = ret->rc;
+
+	if (!r->busy || e->cid != r->job_cid) {
+		log_debug("rm: stray %s completion for \"%s\" ignored",
+			  esc_ioctl_name(e->ioctl), r->name);
+		return;
+	}
+	if (io_status || dec_err) {
+		/* Transport-level failure: the context state is unknown. */
+		drop_context(a, r, true);
+		job_finish(a, r, -EIO, SCARD_F_COMM_ERROR, -1, NULL, 0);
+		return;
+	}
+	if (rc != SCARD_S_SUCCESS) {
+		log_info("rm: %s on \"%s\" failed: rc 0x%08x", esc_ioctl_name(e->ioctl),
+			 r->name, rc);
+		if (step == STEP_ESTABLISH || rc == SCARD_E_NO_SERVICE ||
+		    rc == SCARD_E_SERVICE_STOPPED ||
+		    (rc == SCARD_E_INVALID_HANDLE && step == STEP_CONNECT))
+			drop_context(a, r, step != STEP_ESTABLISH);
+		else if (rc == SCARD_E_INVALID_HANDLE || rc == SCARD_W_REMOVED_CARD ||
+			 rc == SCARD_W_RESET_CARD || rc == SCARD_W_UNPOWERED_CARD ||
+			 step == STEP_DISCONNECT)
+			drop_handle(a, r, step != STEP_DISCONNECT);
+		if (step == STEP_END)
+			r->in_txn = false;
+		job_finish(a, r, rc_to_errno(rc) ? rc_to_errno(rc) : -EIO, rc, -1,
+			   NULL, 0);
+		return;
+	}
+	switch (step) {
+	case STEP_ESTABLISH:
+		r->ctx = ret->ctx;
+		r->have_ctx = ret->ctx.len > 0;
+		break;
+	case STEP_CONNECT:
+		r->h.ctx = r->ctx;
+		r->h.card = ret->card;
+		r->have_handle = true;
+		r->in_txn = false;
+		r->protocol = ret->protocol;
+		break;
+	case STEP_RECONNECT:
+		r->protocol = ret->protocol;
+		break;
+	case STEP_BEGIN:
+		r->in_txn = true;
+		break;
+	case STEP_END:
+		r->in_txn = false;
+		break;
+	case STEP_DISCONNECT:
+		r->have_handle = false;
+		r->in_txn = false;
+		break;
+	case STEP_STATUS: {
+		const uint8_t *atr = ret->atr_len ? ret->atr : r->atr;
+		uint32_t len = ret->atr_len ? ret->atr_len : r->atr_len;
+
+		if (ret->protocol)
+			r->protocol = ret->protocol;
+		if (len > q->rx_max) {
+			job_finish(a, r, -ENOBUFS, 0, -1, NULL, 0);
+			return;
+		}
+		job_finish(a, r, 0, 0, vscard_proto(r->protocol), atr, len);
+		return;
+	}
+	case STEP_OP:
+		if (ret->data_len > q->rx_max) {
+			job_finish(a, r, -ENOBUFS, 0, -1, NULL, 0);
+			return;
+		}
+		job_finish(a, r, 0, 0, -1, ret->data, ret->data_len);
+		return;
+	case STEP_NONE:
+		break;
+	}
+	job_advance(a, r, step);
+}
+
+/*
+ * The remote side did not answer in time: fail the request, cancel on the
+ * context and release it (that also drops its handle and any transaction
+ * the late reply might still grant); the next request starts afresh.
+ */
+static void abort_job(struct agent *a, struct reader *r, bool report)
+{
+	ct_abandon_owner(&a->ct, r->uid);
+	if (r->have_ctx)
+		scard_cancel_context(a, 0, &r->ctx);
+	drop_context(a, r, true);
+	if (report) {
+		a->stats.kernel_timeouts++;
+		job_finish(a, r, -ETIMEDOUT, SCARD_E_TIMEOUT, -1, NULL, 0);
+	} else {
+		kreq_free(r->job);
+		r->job = NULL;
+		r->busy = false;
+		r->step = STEP_NONE;
+		job_start(a, r);
+	}
+}
+
+void rm_job_timeout(struct agent *a, struct reader *r, const struct ct_entry *e)
+{
+	if (!r->busy || e->cid != r->job_cid)
+		return;
+	log_warn("rm: %s on \"%s\" timed out; cancelling", esc_ioctl_name(e->ioctl),
+		 r->name);
+	abort_job(a, r, true);
+}
+
+void rm_request(struct agent *a, struct kreq *q)
+{
+	struct reader *r = rm_find_slot(a, q->slot);
+	struct kreq **tail;
+
+	a->stats.kernel_requests++;
+	log_debug("rm: slot %u req %llu type %u code 0x%x rx_max %u len %u",
+		  q->slot, (unsigned long long)q->req_id, q->type, q->code,
+		  q->rx_max, q->len);
+	if (!r) {
+		kernel_done(a, NULL, q, -ENOMEDIUM, SCARD_E_READER_UNAVAILABLE, -1,
+			    NULL, 0);
+		kreq_free(q);
+		return;
+	}
+	if (q->type < VSCARD_REQ_POWER || q->type >= __VSCARD_REQ_MAX) {
+		kernel_done(a, r, q, -EINVAL, 0, -1, NULL, 0);
+		kreq_free(q);
+		return;
+	}
+	for (tail = &r->queue; *tail; tail = &(*tail)->next)
+		;
+	*tail = q;
+	job_start(a, r);
+}
+
+void rm_cancel(struct agent *a, uint32_t slot, uint64_t req_id)
+{
+	struct reader *r = rm_find_slot(a, slot);
+	struct kreq **pp, *q;
+
+	if (!r)
+		return;
+	for (pp = &r->queue; (q = *pp); pp = &q->next) {
+		if (q->req_id == req_id) {
+			*pp = q->next;
+			kreq_free(q);
+			log_info("rm: queued request %llu cancelled by the kernel",
+				 (unsigned long long)req_id);
+			return;
+		}
+	}
+	if (r->busy && r->job && r->job->req_id == req_id) {
+		log_info("rm: request %llu cancelled by the kernel; cancelling remotely",
+			 (unsigned long long)req_id);
+		abort_job(a, r, false);
+	}
+}
+
+/* ---- transaction idle release ---------------------------------------- */
+
+uint64_t rm_next_deadline(const struct agent *a)
+{
+	const struct reader *r;
+	uint64_t d = 0;
+
+	for (r = a->readers; r; r = r->next) {
+		uint64_t t = r->last_use + a->cfg.txn_idle_ms;
+
+		if (r->in_txn && !r->busy && !r->queue && (!d || t < d))
+			d = t;
+	}
+	return d;
+}
+
+void rm_tick(struct agent *a, uint64_t now)
+{
+	struct reader *r;
+
+	for (r = a->readers; r; r = r->next) {
+		if (!r->in_txn || r->busy || r->queue ||
+		    now < r->last_use + a->cfg.txn_idle_ms)
+			continue;
+		log_debug("rm: \"%s\" idle, ending the remote transaction", r->name);
+		r->busy = true;
+		r->job = NULL;
+		job_issue(a, r, STEP_END);
+	}
+}
