@@ -36,10 +36,12 @@ apt() {
 }
 
 updated=0
+aptlog=$(mktemp)
+trap 'rm -f "$aptlog"' EXIT
 apt_update_once() {
 	[ "$updated" = 1 ] && return
 	echo "install-deps: apt-get update" >&2
-	apt update -qq >/dev/null
+	apt update -qq >"$aptlog" 2>&1 || { cat "$aptlog" >&2; exit 1; }
 	updated=1
 }
 
@@ -60,7 +62,8 @@ if [ -n "$need" ]; then
 	apt_update_once
 	echo "install-deps: installing" $need >&2
 	# shellcheck disable=SC2086
-	apt install -y -q --no-install-recommends $need >/dev/null
+	apt install -y -q --no-install-recommends $need >"$aptlog" 2>&1 ||
+		{ cat "$aptlog" >&2; echo "install-deps: apt-get install failed" >&2; exit 1; }
 	need=$(missing "${pkgs[@]}")
 	[ -z "$need" ] || { echo "install-deps: still missing:" $need >&2; exit 1; }
 fi
