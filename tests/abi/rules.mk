@@ -21,3 +21,17 @@ $(O)/abi/unit_testcard: $(ABI_DIR)/unit_testcard.c $(ABI_DIR)/tap.h \
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(WARN_CFLAGS) $(ABI_CPPFLAGS) -o $@ $< \
 		tests/tools/testcard/apdu.c
+
+# The ABI test binary (runs in the VM).
+ABI_TEST_SRCS := $(ABI_DIR)/abi_main.c $(ABI_DIR)/abi_util.c \
+	$(ABI_DIR)/abi_agent.c $(wildcard $(ABI_DIR)/t_*.c) \
+	tests/tools/testcard/apdu.c
+ABI_TEST_HDRS := $(ABI_DIR)/abi.h $(ABI_DIR)/tap.h userspace/lib/vscard_nl.h \
+	tests/tools/testcard/apdu.h uapi/linux/vscard.h
+
+TEST_TARGETS += $(O)/abi/abi_test
+
+$(O)/abi/abi_test: $(ABI_TEST_SRCS) $(ABI_TEST_HDRS) $(O)/lib/libvscard.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(WARN_CFLAGS) $(ABI_CPPFLAGS) -pthread -o $@ \
+		$(ABI_TEST_SRCS) $(O)/lib/libvscard.a $(NL_LIBS)

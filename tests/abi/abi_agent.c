@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/* ABI tests: an in-process echo agent answering like vscard-testcard. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "abi.h"
+#include "apdu.h"
+
+static const uint8_t agent_atr[] = { 0x3B, 0x8A, 0x80, 0x01, 0x76, 0x73,
+				     0x63, 0x61, 0x72, 0x64, 0x74, 0x65,
+				     0x73, 0x74, 0x5B };
+
+static int answer(struct abi_agent *ag, struct vscard_attrs *req,
+		  uint8_t *buf)
+{
+	struct vscard_done d = {
+		.pool = req->pool, .slot = req->slot, .req_id = req->req_id,
+		.result = -1, .protocols = -1,
+	};
+	unsigned int delay;
+	long n;
+	int err;
+
+	switch (req->req_type) {
+	case VSCARD_REQ_POWER:
+		if (req->req_code != VSCARD_POWER_DOWN) {
+			d.data = agent_atr;
+			d.len = sizeof(agent_atr);
+			d.protocols = VSCARD_PROTO_T1;
+		}
+		break;
+	case VSCARD_REQ_TRANSMIT:
+		n = tc_apdu_respond(req->data, req->data_len, buf,
+				    VSCARD_DATA_MAX, &delay);
+		if (delay)
+			abi_sleep_ms(delay);
+		if (n < 0 || (size_t)n > req->req_rx_max) {
+			d.status = -ENOBUFS;
+		} else {
+			d.data = buf;
+			d.len = (size_t)n;
+		}
+		break;
+	case VSCARD_REQ_CONTROL:
+		d.data = req->data;
+		d.len = req->data_len;
+		break;
+	default:
+		break;
+	}
+	err = vscard_nl_req_done(ag->nl, &d);
+	if (err == -ENOENT)
+		err = 0;	/* timed out or aborted meanwhile */
+	return err;
+}
+
+/* Stress: take the card out and back in on every slot. */
+static int toggle(struct abi_agent *ag)
+{
+	int i, err = 0;
+
+	for (i = 0; i < ag->nslots && !err; i++) {
+		err = abi_card(ag->nl, ag->slot[i], false);
+		if (!err)
+			err = abi_card(ag->nl, ag->slot[i], true);
+	}
+	atomic_fetch_add(&ag->toggles, 1);
+	return err;
+}
+
+static int drain(struct abi_agent *ag, uint8_t *buf)
+{
+	for (;;) {
+		struct vscard_attrs req;
+		unsigned long n;
+		int err = vscard_nl_req_get(ag->nl, &req);
+
+		if (err == -ENOENT)
+			return 0;
+		if (err)
+			return err;
+		err = answer(ag, &req, buf);
+		vscard_attrs_release(&req);
+		if (err)
+			return err;
+		n = atomic_fetch_add(&ag->answered, 1) + 1;
+		if (ag->toggle_every && n % ag->toggle_every == 0) {
+			err = toggle(ag);
+			if (err)
+				return err;
+		}
+	}
+}
+
+void *abi_agent_loop(void *arg)
+{
+	struct abi_agent *ag = arg;
+	uint8_t *buf = malloc(VSCARD_DATA_MAX);
+	struct pollfd p[2] = {
+		{ .fd = vscard_nl_fd(ag->nl), .events = POLLIN },
+		{ .fd = ag->stop_fd, .events = POLLIN },
+	};
+	int err = buf ? drain(ag, buf) : -ENOMEM;
+
+	while (!err) {
+		struct vscard_attrs m;
+		bool notify = false;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		while (!(err = vscard_nl_next(ag->nl, &m))) {
+			notify |= m.cmd == VSCARD_CMD_REQ_NOTIFY;
+			vscard_attrs_release(&m);
+		}
+		if (err == -EAGAIN || err == -ENOBUFS) {
+			err = 0;
+			notify = true;	/* always drain: cheap and safe */
+		}
+		if (!err && notify)
+			err = drain(ag, buf);
+	}
+	if (err)
+		atomic_store(&ag->error, err);
+	free(buf);
+	return NULL;
+}
+
+int abi_agent_start(struct abi_agent *ag, int nslots, const char *key)
+{
+	int i, s;
+
+	memset(ag, 0, sizeof(*ag));
+	ag->nl = abi_nl();
+	ag->stop_fd = eventfd(0, EFD_CLOEXEC);
+	for (i = 0; i < nslots; i++) {
+		s = abi_bind(ag->nl, -1, key, -1, -1, &ag->epoch[i]);
+		if (s < 0 || abi_card(ag->nl, (uint32_t)s, true))
+			goto fail;
+		ag->slot[i] = (uint32_t)s;
+		ag->nslots++;
+	}
+	if (!pthread_create(&ag->th, NULL, abi_agent_loop, ag))
+		return 0;
+fail:
+	vscard_nl_close(ag->nl);
+	close(ag->stop_fd);
+	ag->nl = NULL;
+	return -EIO;
+}
+
+void abi_agent_stop(struct abi_agent *ag)
+{
+	uint64_t one = 1;
+
+	if (!ag->nl)
+		return;
+	if (write(ag->stop_fd, &one, sizeof(one)) < 0)
+		perror("eventfd");
+	pthread_join(ag->th, NULL);
+	vscard_nl_close(ag->nl);
+	close(ag->stop_fd);
+	ag->nl = NULL;
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Host side of the ABI suites: build vscard.ko for kernel $1 and run
+# tests/abi/vm-abi.sh in a VM; a kernel splat or VM failure is a FAIL.
+kernel=${1:?usage: run-vm-abi.sh KERNEL [GROUP...]}
+shift
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+tag=abi-$kernel
+if [ ! -x tests/vm/run.sh ]; then
+	echo "SKIP: $tag: tests/vm/run.sh not available"
+	exit 0
+fi
+for bin in build/abi/abi_test build/vscardctl/vscardctl build/tools/vscard-testcard; do
+	[ -x "$bin" ] || { echo "FAIL: $tag: $bin not built (make tests)"; exit 1; }
+done
+if ! scripts/build-module.sh "$kernel" >/dev/null; then
+	echo "FAIL: $tag: vscard.ko does not build for $kernel"
+	exit 1
+fi
+timeout=900
+[ "$kernel" = debug ] && timeout=2400
+tests/vm/run.sh --kernel "$kernel" --timeout "$timeout" --name "$tag" -- \
+	env ABI_STRESS_COUNT="${ABI_STRESS_COUNT:-}" \
+	tests/abi/vm-abi.sh "$kernel" "$@"
+rc=$?
+case $rc in
+0) ;;
+125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
+124) echo "FAIL: $tag: VM timed out" ;;
+*) echo "FAIL: $tag: exit status $rc" ;;
+esac
+exit $rc
