@@ -10,6 +10,18 @@
 
 SHELL := /bin/bash
 O ?= $(CURDIR)/build
+export O
+
+# Debian packages first: the pkg-config probes below need them.  Quiet when
+# everything is installed; VSCARD_SKIP_DEPS=1 skips the check.
+ifeq ($(filter-out clean help,$(or $(MAKECMDGOALS),all)),)
+else ifeq ($(VSCARD_SKIP_DEPS)$(MAKELEVEL),0)
+VSCARD_DEPS := $(shell scripts/install-deps.sh >&2 || echo failed)
+ifneq ($(VSCARD_DEPS),)
+$(error scripts/install-deps.sh failed)
+endif
+endif
+
 KDIR ?= $(shell scripts/find-kdir.sh)
 
 CC ?= cc
@@ -29,9 +41,9 @@ USERSPACE_TARGETS :=
 TEST_TARGETS :=
 
 .PHONY: all deps module userspace tests check bench demo fuzz clean \
-	checkpatch sparse help
+	checkpatch sparse help debug-kernel
 
-all: deps module userspace
+all: module userspace
 
 help:
 	@echo "make            build vscard.ko (KDIR=$(KDIR)) and userspace"
@@ -39,12 +51,19 @@ help:
 	@echo "make demo       boot a VM and show vscard working"
 	@echo "make bench      benchmarks, printed as ratios against a baseline"
 	@echo "make fuzz       long fuzzing run of the agent's parsers"
+	@echo "tests/vm/run.sh --kernel 6.1 --shell   a shell in the test VM"
+	@echo "VSCARD_SUITES=<regex> make check       run only matching suites"
 
 deps:
 	@scripts/install-deps.sh
 
+# Built out of tree in $(O)/kmod/kdir/ (see scripts/build-module.sh).
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@KDIR=$(KDIR) scripts/build-module.sh kdir >/dev/null
+	@echo "built $(O)/kmod/kdir/module/vscard.ko (KDIR=$(KDIR))"
+
+debug-kernel:
+	@tests/vm/build-debug-kernel.sh
 
 -include $(sort $(wildcard userspace/*/rules.mk userspace/adapters/*/rules.mk))
 -include $(sort $(wildcard tests/*/rules.mk))
@@ -52,9 +71,26 @@ module:
 userspace: $(USERSPACE_TARGETS)
 tests: $(TEST_TARGETS)
 
+# Fragments define bench-<component> and fuzz-<component> targets.
+FRAGMENTS := $(wildcard userspace/*/rules.mk userspace/adapters/*/rules.mk tests/*/rules.mk)
+BENCH_TARGETS := $(shell sed -n 's/^\(bench-[A-Za-z0-9_-]*\):.*/\1/p' $(FRAGMENTS) /dev/null | sort -u)
+FUZZ_TARGETS := $(shell sed -n 's/^\(fuzz-[A-Za-z0-9_-]*\):.*/\1/p' $(FRAGMENTS) /dev/null | sort -u)
+bench: all tests $(BENCH_TARGETS)
+fuzz: $(FUZZ_TARGETS)
+
+# Kernel hygiene: checkpatch (from the debug kernel's source tree) and sparse.
+checkpatch:
+	@src=$$(tests/vm/build-debug-kernel.sh)/source && \
+	$$src/scripts/checkpatch.pl --strict --no-tree --terse -f module/*.[ch] uapi/linux/*.h
+
+sparse:
+	@VSCARD_KBUILD_ARGS="C=2" scripts/build-module.sh 6.1 >/dev/null && echo "sparse: clean"
+
 check: all tests
 	@tests/run-suites.sh
 
+demo: deps
+	@scripts/demo.sh
+
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(O)

@@ -28,7 +28,8 @@ find "$out/module" "$out/uapi" -type f \( -name '*.[ch]' -o -name Kbuild -o -nam
 (cd "$top" && find module uapi -type f \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) -print0 |
 	cpio -0 -pdm --quiet "$out")
 log=$out/build.log
-if ! make -C "$kdir" M="$out" W=1 -j"${VSCARD_JOBS:-2}" modules >"$log" 2>&1; then
+# shellcheck disable=SC2086
+if ! make -C "$kdir" M="$out" W=1 ${VSCARD_KBUILD_ARGS:-} -j"${VSCARD_JOBS:-2}" modules >"$log" 2>&1; then
 	cat "$log" >&2
 	echo "build-module: build for $kernel failed (KDIR=$kdir)" >&2
 	exit 1
