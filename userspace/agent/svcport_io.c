@@ -40,7 +40,8 @@ int svc_io_read(struct svc_io *io)
 				return 0;
 			continue;
 		}
-		if (n == 0) {
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			/* A reset is the peer going away with data unread. */
 			io->eof = true;
 			return -EPIPE;
 		}

@@ -1,0 +1,520 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""State-machine tests of vscard-agent against the scripted fake RDP client
+and the fake kernel (no vscard.ko needed).  Prints PASS:/FAIL: lines."""
+import os
+import random
+import signal
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakerdp import *  # noqa: E402,F401,F403
+
+R = Results("agent")
+ONLY = sys.argv[1:]
+
+
+def card_lines(a, slot=0):
+    return [l for l in a.klines if l.startswith("CARD %d " % slot)]
+
+
+def done_lines(a):
+    return [l.split() for l in a.klines if l.startswith("DONE ")]
+
+
+def wait_bound(a, c, n=1, timeout=5):
+    return c.pump(lambda: len(klines_of(a, "CARD")) >= n, timeout)
+
+
+def finish(a, name, expect_rc=0):
+    rc = a.stop()
+    R.check(name + ": exit status %d" % expect_rc, rc == expect_rc, "rc=%s" % rc)
+    R.check(name + ": no sanitizer report", a.sanitizer_clean(), a.log_path)
+    return rc
+
+
+def power_up(a, c, slot=0, req=1):
+    a.ksend("REQ %d %d 1 1 64 -" % (slot, req))
+    c.pump(lambda: any(d[2] == str(req) for d in done_lines(a)), 5)
+    return [d for d in done_lines(a) if d[2] == str(req)]
+
+
+def transmit(a, c, apdu, slot=0, req=2, rx=258, proto=2, wait=True):
+    a.ksend("REQ %d %d 2 %d %d %s" % (slot, req, proto, rx, apdu))
+    if wait:
+        c.pump(lambda: any(d[2] == str(req) for d in done_lines(a)), 5)
+    return [d for d in done_lines(a) if d[2] == str(req)]
+
+
+# ----------------------------------------------------------------------
+
+def test_handshake_unicode_loggedon():
+    a = Agent()
+    c = FakeClient(a, minor=13, unicode_name=True, extended=0x7)
+    ok = wait_bound(a, c)
+    R.check("handshake(unicode, 1.13, logged-on): reader bound and card reported", ok)
+    ann = [b for p, b in c.server_pdus if p == SERVER_ANNOUNCE]
+    R.check("server announce is 1.12 with a non-zero ClientId",
+            len(ann) == 1 and struct.unpack_from("<HHI", ann[0])[:2] == (1, 12)
+            and struct.unpack_from("<I", ann[0], 4)[0] != 0)
+    order = [p for p, _ in c.server_pdus]
+    R.check("caps then ClientId confirm then User Logged On then device reply",
+            order[:5] == [SERVER_ANNOUNCE, SERVER_CAPABILITY, CLIENTID_CONFIRM,
+                          USER_LOGGEDON, DEVICE_REPLY], str([hex(x) for x in order[:6]]))
+    caps = c.got_caps or b""
+    R.check("server caps: general v2 extendedPDU 7 + smart card set",
+            len(caps) == 56 and caps[:4] == struct.pack("<HH", 2, 0)
+            and caps[-8:] == bytes.fromhex("0500080001000000")
+            and struct.unpack_from("<I", caps, 4 + 28)[0] == 7, caps.hex())
+    conf = [b for p, b in c.server_pdus if p == CLIENTID_CONFIRM]
+    R.check("ClientId confirm echoes the client's id",
+            conf and struct.unpack_from("<I", conf[0], 4)[0] == c.client_id)
+    R.check("device reply STATUS_SUCCESS for the smart card",
+            c.device_replies == [(1, 0)], str(c.device_replies))
+    est = c.calls_named("EstablishContext")
+    R.check("monitor context uses SCOPE_SYSTEM", est and est[0]["scope"] == 2)
+    lr = c.calls_named("ListReadersW")
+    R.check("ListReadersW: SCard$AllReaders, AUTOALLOCATE",
+            lr and lr[0]["groups"] == "SCard$AllReaders\0\0".encode("utf-16-le")
+            and lr[0]["cch"] == 0xFFFFFFFF)
+    gsc = c.calls_named("GetStatusChangeW")
+    R.check("monitor GSC: INFINITE, PnP entry first, <= 10 states",
+            gsc and gsc[0]["timeout"] == 0xFFFFFFFF and gsc[0]["states"][0][0] == PNP
+            and len(gsc[0]["states"]) <= 10)
+    R.check("BIND carries the CHANNEL_OPEN session key and the remote reader name",
+            klines_of(a, "BIND") == ["BIND 0 %s Remote Reader 00 00" % b"session-1".hex()],
+            str(a.klines))
+    finish(a, "handshake-unicode")
+
+
+def test_handshake_ascii_no_loggedon():
+    a = Agent()
+    c = FakeClient(a, minor=12, unicode_name=False, extended=0x3, name="ANSI-PC")
+    ok = wait_bound(a, c)
+    R.check("handshake(ansi, 1.12, no logged-on bit): reader bound", ok)
+    R.check("no User Logged On when the client did not ask for it",
+            USER_LOGGEDON not in [p for p, _ in c.server_pdus])
+    R.check("ansi client name parsed", 'client name "ANSI-PC" (ansi)' in a.log())
+    finish(a, "handshake-ansi")
+
+
+def test_double_announce():
+    a = Agent()
+    c = FakeClient(a, announce_twice=True)
+    ok = wait_bound(a, c)
+    c.pump(timeout=0.3)
+    R.check("double SCARD announce: bound", ok)
+    R.check("double SCARD announce: two success replies",
+            c.device_replies == [(1, 0), (1, 0)], str(c.device_replies))
+    R.check("double SCARD announce: monitor started once",
+            len(c.calls_named("EstablishContext")) == 1
+            and len(c.calls_named("ListReadersW")) == 1)
+    finish(a, "double-announce")
+
+
+def test_other_devices_refused():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    drive = struct.pack("<II", 0x8, 7) + b"C:\0\0\0\0\0\0" + struct.pack("<I", 0)
+    sc2 = struct.pack("<II", 0x20, 9) + b"SCARD\0\0\0" + struct.pack("<I", 0)
+    c.send(DEVICELIST_ANNOUNCE, struct.pack("<I", 2) + drive + sc2)
+    c.pump(lambda: len(c.device_replies) >= 3, 3)
+    R.check("drive and second smart card get STATUS_NOT_SUPPORTED",
+            c.device_replies[1:] == [(7, 0xC00000BB), (9, 0xC00000BB)],
+            str(c.device_replies))
+    finish(a, "other-devices")
+
+
+def test_transmit_roundtrip():
+    a = Agent()
+    c = FakeClient(a)
+    c.readers["Remote Reader 00 00"] = Card(
+        responder=lambda apdu: bytes(reversed(apdu)) + b"\x90\x00")
+    wait_bound(a, c)
+    d = power_up(a, c)
+    R.check("POWER UP -> ConnectW(SHARED, T0|T1) + BeginTransaction + StatusW",
+            [x["ioctl"] for x in c.calls[-4:]] ==
+            ["EstablishContext", "ConnectW", "BeginTransaction", "StatusW"]
+            and c.calls_named("ConnectW")[0]["share"] == 2
+            and c.calls_named("ConnectW")[0]["protocols"] == 3,
+            str([x["ioctl"] for x in c.calls]))
+    R.check("POWER UP done with the ATR and T=1",
+            d and d[0][3] == "0" and d[0][5] == "2" and d[0][6] == ATR.hex(), str(d))
+    R.check("StatusW asks cbAtrLen 32", c.calls_named("StatusW")[0]["cb_atr"] == 32)
+    io_ctx = c.calls_named("ConnectW")[0]["ctx"]
+    mon_ctx = c.calls_named("GetStatusChangeW")[0]["ctx"]
+    R.check("I/O context is separate from the monitor context", io_ctx != mon_ctx)
+    d = transmit(a, c, "00a4040003a0000001", rx=258)
+    t = c.calls_named("Transmit")
+    R.check("TRANSMIT -> RDPESC Transmit with the APDU, cbRecvLength = REQ_RX_MAX",
+            t and t[0]["send"] == bytes.fromhex("00a4040003a0000001")
+            and t[0]["recv_len"] == 258 and t[0]["protocol"] == 2
+            and t[0]["recv_pci"][0] == 2, str(t))
+    R.check("Transmit OutputBufferLength covers the reply (>= cbRecvLength + 128)",
+            t and t[0]["out_len"] >= 258 + 128)
+    R.check("response travels back in REQ_DONE",
+            d and d[0][3] == "0" and d[0][6] == "010000a0030004a4009000", str(d))
+    # extended APDU: big receive length, big response
+    big = bytes(range(256)) * 16
+    c.readers["Remote Reader 00 00"].responder = lambda apdu: big + b"\x90\x00"
+    d = transmit(a, c, "00b00000000000", req=3, rx=65538)
+    t = c.calls_named("Transmit")
+    R.check("extended: cbRecvLength 65538 sent, 4098-byte response returned",
+            t[-1]["recv_len"] == 65538 and t[-1]["out_len"] >= 65538 + 128
+            and d and d[0][6] == (big + b"\x90\x00").hex())
+    d = transmit(a, c, "00b0000000", req=4, rx=100)
+    R.check("response larger than REQ_RX_MAX -> error, never retried",
+            d and d[0][3] != "0" and len(c.calls_named("Transmit")) == 3, str(d))
+    # control code translation + get attrib
+    a.ksend("REQ 0 5 3 %d 256 -" % (0x42000000 + 3400))
+    c.pump(lambda: any(x[2] == "5" for x in done_lines(a)), 5)
+    ctl = c.calls_named("Control")
+    R.check("CONTROL: pcsc-lite SCARD_CTL_CODE(3400) -> Windows 0x00313520",
+            ctl and ctl[0]["code"] == 0x00313520 and ctl[0]["out_size"] == 256)
+    a.ksend("REQ 0 6 4 %d 64 -" % 0x00090303)
+    c.pump(lambda: any(x[2] == "6" for x in done_lines(a)), 5)
+    ga = c.calls_named("GetAttrib")
+    d = [x for x in done_lines(a) if x[2] == "6"]
+    R.check("GET_ATTRIB: explicit cbAttrLen, ATR returned",
+            ga and ga[0]["attr_len"] == 64 and d and d[0][6] == ATR.hex())
+    h = c.calls_named("ConnectW")
+    R.check("remote transaction held while the local card session is active",
+            any(c.txn.values()))
+    a.ksend("REQ 0 7 1 2 0 -")     # power down
+    c.pump(lambda: any(x[2] == "7" for x in done_lines(a)), 5)
+    names = [x["ioctl"] for x in c.calls[-2:]]
+    R.check("POWER DOWN -> EndTransaction + Disconnect(LEAVE)",
+            names == ["EndTransaction", "Disconnect"]
+            and c.calls[-1]["disposition"] == 0 and not c.handles, str(names))
+    finish(a, "transmit")
+
+
+def test_txn_idle_release():
+    a = Agent("--txn-idle-ms", "200")
+    c = FakeClient(a)
+    wait_bound(a, c)
+    power_up(a, c)
+    transmit(a, c, "0084000008")
+    c.pump(lambda: c.calls_named("EndTransaction"), 3)
+    R.check("idle: EndTransaction after --txn-idle-ms", bool(c.calls_named("EndTransaction"))
+            and not any(c.txn.values()))
+    transmit(a, c, "0084000008", req=3)
+    names = [x["ioctl"] for x in c.calls[-2:]]
+    R.check("next APDU re-acquires the transaction first",
+            names == ["BeginTransaction", "Transmit"], str(names))
+    finish(a, "txn-idle")
+
+
+def test_no_transactions():
+    a = Agent("--no-transactions")
+    c = FakeClient(a)
+    wait_bound(a, c)
+    power_up(a, c)
+    transmit(a, c, "0084000008")
+    R.check("--no-transactions: no BeginTransaction",
+            not c.calls_named("BeginTransaction") and c.calls_named("Transmit"))
+    finish(a, "no-txn")
+
+
+def test_card_events():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    c.remove("Remote Reader 00 00")
+    c.pump(lambda: len(card_lines(a)) >= 2, 3)
+    R.check("card removal -> CARD absent", card_lines(a)[-1:] == ["CARD 0 0 - 0"],
+            str(a.klines))
+    c.insert("Remote Reader 00 00", Card(atr=bytes.fromhex("3b0200ff")))
+    c.pump(lambda: len(card_lines(a)) >= 3, 3)
+    R.check("card insertion -> CARD present with the new ATR",
+            card_lines(a)[-1:] == ["CARD 0 1 3b0200ff 1"], str(a.klines))
+    # remove + insert between two GSC returns: the count changes, presence
+    # does not; the agent must still report a removal first.
+    c.counts["Remote Reader 00 00"] += 2
+    c.readers["Remote Reader 00 00"] = Card(atr=bytes.fromhex("3b0200ff"))
+    c.kick_gsc()
+    c.pump(lambda: len(card_lines(a)) >= 5, 3)
+    R.check("remove+insert seen only as an event count: absent then present",
+            card_lines(a)[-2:] == ["CARD 0 0 - 0", "CARD 0 1 3b0200ff 1"],
+            str(card_lines(a)))
+    finish(a, "card-events")
+
+
+def test_reader_hotplug():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    c.readers["Second Reader 01 00"] = None
+    c.kick_gsc()
+    c.pump(lambda: len(klines_of(a, "BIND")) >= 2, 3)
+    R.check("new remote reader (PnP) -> BIND of a second slot",
+            klines_of(a, "BIND")[-1:] == ["BIND 1 %s Second Reader 01 00" % b"session-1".hex()],
+            str(a.klines))
+    del c.readers["Second Reader 01 00"]
+    c.kick_gsc()
+    c.pump(lambda: klines_of(a, "UNBIND"), 3)
+    R.check("remote reader gone -> UNBIND of its slot",
+            klines_of(a, "UNBIND") == ["UNBIND 1 0"], str(a.klines))
+    finish(a, "reader-hotplug")
+
+
+def test_device_remove():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    power_up(a, c)
+    c.hook = lambda cid, call: "hold" if call["ioctl"] == "Transmit" else None
+    transmit(a, c, "00a4000000", wait=False)
+    c.pump(lambda: c.calls_named("Transmit"), 3)
+    c.remove_device()
+    c.pump(lambda: klines_of(a, "UNBIND"), 3)
+    d = [x for x in done_lines(a) if x[2] == "2"]
+    R.check("device remove: outstanding request failed locally (-ENOMEDIUM)",
+            d and d[0][3] == str(-123), str(d))
+    R.check("device remove: card absent then slot unbound with linger",
+            card_lines(a)[-1:] == ["CARD 0 0 - 0"]
+            and klines_of(a, "UNBIND") == ["UNBIND 0 60000"], str(a.klines))
+    # The client answers late: dropped, not fatal.
+    cid = c.calls_named("Transmit")[0]["cid"]
+    c.complete(cid, NdrWriter().u32(0).ref(False).u32(2).ref().conf(b"\x90\x00").finish())
+    c.pump(timeout=0.3)
+    R.check("late completion after device remove dropped",
+            len([x for x in done_lines(a) if x[2] == "2"]) == 1 and not a.exited())
+    # Re-announce brings the reader back on the same slot.
+    c.hook = None
+    c.announce()
+    c.pump(lambda: len(klines_of(a, "BIND")) >= 2, 3)
+    R.check("device re-announced -> same slot rebound",
+            klines_of(a, "BIND")[-1].startswith("BIND 0 "), str(a.klines))
+    st_ok = a.stop() == 0
+    s = a.stats()
+    R.check("device remove: late completion counted", s.get("late") == "1", str(s))
+    R.check("device-remove: exit status 0", st_ok)
+    R.check("device-remove: no sanitizer report", a.sanitizer_clean())
+
+
+def test_reset_with_outstanding():
+    a = Agent()
+    c = FakeClient(a)
+    c.readers["Remote Reader 00 00"] = Card(responder=lambda apdu: b"\x61\x10")
+    wait_bound(a, c)
+    power_up(a, c)
+    c.hook = lambda cid, call: "hold" if call["ioctl"] == "Transmit" else None
+    transmit(a, c, "00c0000010", wait=False)
+    c.pump(lambda: c.calls_named("Transmit"), 3)
+    old = c.calls_named("Transmit")[0]
+    old_cids = {x["cid"] for x in c.calls}
+    old_gsc = [x["cid"] for x in c.calls_named("GetStatusChangeW")]
+    old_id = c.client_id
+    a.send_frame(RESET, b"")
+    c.hook = None
+    c.pump(lambda: c.announces >= 2 and c.handshake_done()
+           and len(klines_of(a, "BIND")) >= 2, 5)
+    d = [x for x in done_lines(a) if x[2] == "2"]
+    R.check("reset: outstanding TRANSMIT failed locally, not left hanging",
+            d and int(d[0][3]) < 0, str(d))
+    R.check("reset: a new Server Announce with a new ClientId",
+            c.announces == 2 and c.client_id != old_id)
+    R.check("reset: card removal reached the kernel, slot rebound to the same slot",
+            "CARD 0 0 - 0" in a.klines and klines_of(a, "BIND")[-1].startswith("BIND 0 "),
+            str(a.klines))
+    c.pump(lambda: len(card_lines(a)) >= 3, 3)
+    # Late reply for the pre-reset Transmit: must be dropped, not matched
+    # to anything new.
+    c.complete(old["cid"], NdrWriter().u32(0).ref(False).u32(2).ref().conf(b"\xde\xad").finish())
+    for cid in old_gsc:
+        c.complete(cid, NdrWriter().u32(E_CANCELLED, 0, 0).finish())
+    d = power_up(a, c, req=3)
+    R.check("after reset: power up works on a new context", d and d[0][3] == "0", str(d))
+    d = transmit(a, c, "00c0000010", req=4)
+    R.check("after reset: APDU answer is the new one, never the late old reply",
+            d and d[0][6] == "6110", str(d))
+    new_cids = {x["cid"] for x in c.calls if x not in c.calls[:len(old_cids)]}
+    R.check("CompletionIds outstanding at the reset are never reused",
+            old["cid"] not in new_cids and not (set(old_gsc) & new_cids))
+    rc = a.stop()
+    s = a.stats()
+    R.check("reset: late completions dropped and counted",
+            int(s.get("late", 0)) >= 2 and s.get("resets") == "1", str(s))
+    R.check("reset: exit status 0", rc == 0)
+    R.check("reset: no sanitizer report", a.sanitizer_clean())
+
+
+def test_client_never_answers():
+    a = Agent("--request-timeout-ms", "400")
+    c = FakeClient(a)
+    wait_bound(a, c)
+    power_up(a, c)
+    c.hook = lambda cid, call: "drop" if call["ioctl"] == "Transmit" else None
+    t0 = time.time()
+    d = transmit(a, c, "0020000100")
+    el = time.time() - t0
+    R.check("silent client: TRANSMIT fails with -ETIMEDOUT",
+            d and d[0][3] == str(-110), str(d))
+    R.check("silent client: failure within 5 s", el < 5.0, "%.2fs" % el)
+    c.pump(lambda: c.calls_named("Cancel") and c.calls_named("ReleaseContext"), 3)
+    io_ctx = c.calls_named("Transmit")[0]["ctx"]
+    R.check("silent client: Cancel sent on the owning (I/O) context",
+            any(x["ctx"] == io_ctx for x in c.calls_named("Cancel")))
+    R.check("silent client: the stuck context is released",
+            any(x["ctx"] == io_ctx for x in c.calls_named("ReleaseContext")))
+    c.hook = None
+    d = transmit(a, c, "0020000100", req=3)
+    R.check("next request works on a fresh context",
+            d and d[0][3] == "0" and len(c.calls_named("EstablishContext")) == 3, str(d))
+    finish(a, "never-answers")
+
+
+def test_kernel_cancel():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    power_up(a, c)
+    c.hook = lambda cid, call: "drop" if call["ioctl"] == "Transmit" else None
+    transmit(a, c, "0020000100", wait=False)
+    c.pump(lambda: c.calls_named("Transmit"), 3)
+    a.ksend("CANCEL 0 2")
+    c.pump(lambda: c.calls_named("Cancel"), 3)
+    R.check("kernel REQ_CANCEL -> RDPESC Cancel on the I/O context",
+            bool(c.calls_named("Cancel")))
+    R.check("no REQ_DONE for a request the kernel cancelled",
+            not [x for x in done_lines(a) if x[2] == "2"])
+    finish(a, "kernel-cancel")
+
+
+def test_client_answers_twice():
+    a = Agent()
+    c = FakeClient(a)
+    c.readers["Remote Reader 00 00"] = Card(responder=lambda apdu: apdu[:2] + b"\x90\x00")
+    wait_bound(a, c)
+    power_up(a, c)
+    dup = {}
+
+    def hook(cid, call):
+        if call["ioctl"] == "Transmit" and not dup:
+            dup["cid"] = cid
+            out = c.reply_for(call)
+            c.complete(cid, out)
+            c.complete(cid, out)          # the same completion again
+            return "drop"
+        return None
+    c.hook = hook
+    d1 = transmit(a, c, "1111")
+    d2 = transmit(a, c, "2222", req=3)
+    R.check("duplicate completion: first answer delivered once",
+            [x[6] for x in done_lines(a) if x[2] == "2"] == ["11119000"])
+    R.check("duplicate completion not misattributed to the next request",
+            d2 and d2[0][6] == "22229000", str(d2))
+    rc = a.stop()
+    R.check("duplicate completion counted as unknown, not fatal",
+            a.stats().get("unknown") == "1" and rc == 0, str(a.stats()))
+    R.check("answers-twice: no sanitizer report", a.sanitizer_clean())
+
+
+def test_garbage():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    rnd = random.Random(7)
+    for i in range(300):
+        kind = i % 5
+        if kind == 0:
+            a.send_frame(DATA, bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 64))))
+        elif kind == 1:
+            a.send_frame(rnd.choice([0, 6, 77, 0xffff]), b"x" * rnd.randrange(8))
+        elif kind == 2:
+            pak = rnd.choice([DEVICE_IOCOMPLETION, DEVICELIST_ANNOUNCE, CLIENT_CAPABILITY,
+                              CLIENT_NAME, DEVICELIST_REMOVE, CLIENTID_CONFIRM])
+            body = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 40)))
+            if pak == DEVICELIST_REMOVE:
+                body = struct.pack("<I", 0xffffffff) + body
+            c.send(pak, body)
+        elif kind == 3:
+            # completion with a random id and a garbled RDPESC body
+            c.send(DEVICE_IOCOMPLETION, struct.pack("<IIII", 1, rnd.randrange(64), 0, 40)
+                   + bytes(rnd.randrange(256) for _ in range(40)))
+        else:
+            c.send(DEVICELIST_ANNOUNCE, struct.pack("<I", 1000000) + b"\x20\0\0\0")
+    c.pump(timeout=0.5)
+    R.check("garbage frames: agent still running", not a.exited())
+    d = power_up(a, c, req=9)
+    R.check("garbage frames: still serves requests afterwards", d and d[0][3] == "0", str(d))
+    a.send_raw(struct.pack("<IHH", 0x7fffffff, DATA, 0))
+    c.pump(lambda: a.exited(), 5)
+    rc = a.stop()
+    R.check("oversized frame: channel error exit status 4", rc == 4, "rc=%s" % rc)
+    R.check("oversized frame: slot unbound with linger on the way out",
+            klines_of(a, "UNBIND")[-1:] == ["UNBIND 0 60000"], str(a.klines[-3:]))
+    R.check("garbage: no sanitizer report", a.sanitizer_clean(), a.log_path)
+
+
+def test_sigterm_and_reconnect():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    # adapter reports a disconnect; the same session comes back
+    a.send_frame(CHANNEL_CLOSE, b"")
+    c.pump(lambda: klines_of(a, "UNBIND"), 3)
+    R.check("CHANNEL_CLOSE: card out and slot lingers",
+            "CARD 0 0 - 0" in a.klines and klines_of(a, "UNBIND") == ["UNBIND 0 60000"])
+    a.open(b"session-1")
+    c.pump(lambda: len(klines_of(a, "BIND")) >= 2, 5)
+    R.check("reconnect of the same session rebinds the same slot",
+            klines_of(a, "BIND")[-1] == "BIND 0 %s Remote Reader 00 00" % b"session-1".hex(),
+            str(a.klines))
+    rc = a.stop(signal.SIGTERM)
+    R.check("SIGTERM: exit 0 after unbinding with linger",
+            rc == 0 and klines_of(a, "UNBIND")[-1] == "UNBIND 0 60000", str(a.klines))
+    R.check("sigterm: no sanitizer report", a.sanitizer_clean())
+
+
+def test_session_key_required():
+    a = Agent(open_channel=False)
+    a.open(key=None)
+    c = FakeClient(a)
+    c.pump(lambda: c.calls_named("GetStatusChangeW"), 5)
+    c.pump(timeout=0.3)
+    R.check("CHANNEL_OPEN without a session key: no slot is bound",
+            not klines_of(a, "BIND") and "without a valid session key" in a.log())
+    finish(a, "no-key")
+
+
+def test_adapter_eof():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    a.chan.close()
+    try:
+        rc = a.proc.wait(5)
+    except Exception:
+        rc = None
+    a.stop()
+    R.check("adapter EOF: exit 0, slot left lingering",
+            rc == 0 and klines_of(a, "UNBIND") == ["UNBIND 0 60000"], "rc=%s %s" % (rc, a.klines))
+
+
+def test_usage():
+    import subprocess
+    p = subprocess.run([AGENT, "--pool"], capture_output=True)
+    q = subprocess.run([AGENT, "--help"], capture_output=True)
+    r = subprocess.run([AGENT, "--fd", "3", "--linger-ms", "x"], capture_output=True)
+    R.check("usage errors exit 2, --help exits 0",
+            p.returncode == 2 and q.returncode == 0 and r.returncode == 2
+            and b"--session-key" in q.stdout)
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+if __name__ == "__main__":
+    for t in TESTS:
+        if ONLY and not any(o in t.__name__ for o in ONLY):
+            continue
+        try:
+            t()
+        except Exception as e:  # a crash of the harness is a failure
+            import traceback
+            traceback.print_exc()
+            R.check(t.__name__ + ": harness", False, repr(e))
+    sys.exit(1 if R.failed else 0)
