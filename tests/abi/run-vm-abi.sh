@@ -14,14 +14,25 @@ fi
 for bin in build/abi/abi_test build/vscardctl/vscardctl build/tools/vscard-testcard; do
 	[ -x "$bin" ] || { echo "FAIL: $tag: $bin not built (make tests)"; exit 1; }
 done
-if ! scripts/build-module.sh "$kernel" >/dev/null; then
-	echo "FAIL: $tag: vscard.ko does not build for $kernel"
+# build/kmod/ is shared with other suites that may rebuild it meanwhile:
+# keep a private copy of the module this run tests.
+kmod=build/abi/kmod-$kernel
+mkdir -p "$kmod"
+for try in 1 2 3; do
+	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
+		{ cp "$kdir/module/vscard.ko" "$kmod/vscard.ko.new" ||
+		  cp "$kdir/vscard.ko" "$kmod/vscard.ko.new"; } 2>/dev/null && break
+	sleep 5
+done
+if [ ! -f "$kmod/vscard.ko.new" ]; then
+	echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
 	exit 1
 fi
+mv "$kmod/vscard.ko.new" "$kmod/vscard.ko"
 timeout=900
 [ "$kernel" = debug ] && timeout=2400
 tests/vm/run.sh --kernel "$kernel" --timeout "$timeout" --name "$tag" -- \
-	env ABI_STRESS_COUNT="${ABI_STRESS_COUNT:-}" \
+	env ABI_STRESS_COUNT="${ABI_STRESS_COUNT:-}" VSCARD_KO="$top/$kmod/vscard.ko" \
 	tests/abi/vm-abi.sh "$kernel" "$@"
 rc=$?
 case $rc in

@@ -42,8 +42,8 @@ static void test_bind_status(void)
 	OK(fd >= 0, "open /dev/vscardN of pool 0 slot 0 while unbound");
 	if (fd < 0)
 		goto out;
-	OK(ioctl(fd, VSCARD_IOC_VERSION, &ver) == 0 &&
-	   ver == VSCARD_ABI_VERSION, "VSCARD_IOC_VERSION = %#x (got %#x)",
+	r = ioctl(fd, VSCARD_IOC_VERSION, &ver);
+	OK(r == 0 && ver == VSCARD_ABI_VERSION, "VSCARD_IOC_VERSION = %#x (got %#x)",
 	   VSCARD_ABI_VERSION, ver);
 	OK(abi_status(fd, &st0) == 0 && !(st0.flags & VSCARD_STATUS_BOUND) &&
 	   st0.atr_len == 0 && st0.slot == 0 && st0.pool == ABI_POOL,
@@ -74,7 +74,8 @@ static void test_bind_status(void)
 	st0 = st;
 	abi_card(nl, 0, false);
 	abi_card(nl, 0, true);
-	OK(abi_status(fd, &st) == 0 && (st.flags & VSCARD_STATUS_PRESENT) &&
+	r = abi_status(fd, &st);
+	OK(r == 0 && (st.flags & VSCARD_STATUS_PRESENT) &&
 	   st.insert_count == st0.insert_count + 1 && st.seq != st0.seq,
 	   "remove+reinsert between two reads: insert_count moves (%llu -> %llu)",
 	   (unsigned long long)st0.insert_count,
@@ -166,7 +167,7 @@ static void test_dump(void)
 	   a.abi_version, err);
 	vscard_attrs_release(&a);
 	err = abi_slot_get(nl, 99, &a);
-	OK(err == -ENOENT || err == -EINVAL,
+	OK(err == -ENOENT || err == -EINVAL || err == -ERANGE,
 	   "SLOT_GET of a slot that does not exist fails (%d: %s)", err,
 	   vscard_nl_errmsg(nl));
 	vscard_nl_close(nl);

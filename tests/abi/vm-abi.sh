@@ -16,7 +16,7 @@ pass() { echo "PASS: $tag: $*"; }
 fail() { echo "FAIL: $tag: $*"; rc=1; }
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
-ko=$O/kmod/$kernel/vscard.ko
+ko=${VSCARD_KO:-$O/kmod/$kernel/vscard.ko}
 if ! insmod "$ko" slots=8; then
 	fail "insmod $ko slots=8"
 	exit 1
