@@ -16,6 +16,7 @@
 
 #include "agent.h"
 #include "agent_main.h"
+#include "encode.h"
 #include "log.h"
 
 void agent_stop(struct agent *a, int code)
@@ -42,13 +43,19 @@ void agent_send_data(struct agent *a, const struct bytebuf *pdu)
 static void send_hello(struct agent *a)
 {
 	static const char name[] = "vscard-agent";
+	struct svcport_hello h = {
+		.version = SVCPORT_VERSION,
+		.name = (const uint8_t *)name,
+		.name_len = sizeof(name) - 1,
+	};
 	struct bytebuf b;
 
+	/* The codec writes a whole frame: queue it as raw output. */
 	bb_init(&b);
-	bb_u32(&b, SVCPORT_VERSION);
-	bb_u32(&b, 0);
-	bb_put(&b, name, sizeof(name) - 1);
-	svc_io_send(&a->chan, SVCPORT_HELLO, b.data, (uint32_t)b.len);
+	if (BB_ENCODE(&b, w, svcport_encode_hello(w, &h)) == 0) {
+		bb_put(&a->chan.out, b.data, b.len);
+		svc_io_flush(&a->chan);
+	}
 	bb_free(&b);
 }
 
@@ -66,21 +73,13 @@ void agent_remote_reset(struct agent *a, const char *why)
 
 static void on_channel_open(struct agent *a, const uint8_t *p, uint32_t len)
 {
-	struct byterd r;
+	struct svcport_channel_open o;
 	const uint8_t *key = NULL;
-	uint16_t key_len = 0;
+	uint32_t key_len = 0;
 
-	br_init(&r, p, len);
-	while (br_left(&r) >= 4) {
-		uint16_t tag = br_u16(&r), l = br_u16(&r);
-		const uint8_t *v = br_bytes(&r, l);
-
-		if (!v)
-			break;
-		if (tag == SVCPORT_TAG_SESSION_KEY) {
-			key = v;
-			key_len = l;
-		}
+	if (svcport_decode_channel_open(p, len, &o) == 0) {
+		key = o.session_key;
+		key_len = o.session_key_len;
 	}
 	if (a->chan_open)
 		agent_remote_reset(a, "CHANNEL_OPEN while open");
@@ -106,10 +105,16 @@ static void handle_frame(struct agent *a, const struct svc_frame *f)
 {
 	a->stats.frames_in++;
 	switch (f->type) {
-	case SVCPORT_HELLO:
-		if (f->len >= 4)
-			log_info("channel: adapter hello, version %u", get_le32(f->payload));
+	case SVCPORT_HELLO: {
+		struct svcport_hello h;
+
+		if (svcport_decode_hello(f->payload, f->len, &h) == 0)
+			log_info("channel: adapter hello, version %u, \"%.*s\"", h.version,
+				 (int)(h.name_len > 64 ? 64 : h.name_len), (const char *)h.name);
+		else
+			log_warn("channel: malformed HELLO ignored");
 		break;
+	}
 	case SVCPORT_CHANNEL_OPEN:
 		on_channel_open(a, f->payload, f->len);
 		break;
@@ -210,7 +215,8 @@ static int channel_attach(struct agent *a, int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	svc_io_init(&a->chan, fd);
+	if (svc_io_init(&a->chan, fd))
+		return -ENOMEM;
 	a->chan_h.fd = fd;
 	a->chan_h.cb = on_channel;
 	if (evloop_add(&a->loop, &a->chan_h, EPOLLIN) < 0)

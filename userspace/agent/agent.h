@@ -62,7 +62,7 @@ struct rdpdr {
 	bool logged_on_sent;
 	bool have_scard;
 	uint32_t scard_device;
-	char client_name[128];
+	char client_name[256];		/* = librdpcodec RDPDR_NAME_MAX */
 	uint64_t resets;
 };
 

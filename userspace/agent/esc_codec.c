@@ -1,527 +1,266 @@
 // SPDX-License-Identifier: MIT
-/* RDPESC NDR calls (canonical) and returns (lenient, bounds checked). */
+/* RDPESC calls and returns through librdpcodec. */
 #include <errno.h>
 #include <string.h>
 
+#include <rdpcodec/rdpesc.h>
+
+#include "encode.h"
 #include "esc_codec.h"
-#include "utf16.h"
 
-/* ---- encoder ---------------------------------------------------------- */
-
-struct ndr_w {
-	struct bytebuf *b;
-	size_t body;		/* offset of the NDR body in b */
-	uint32_t k;		/* referents handed out */
-};
-
-static void ndr_begin(struct ndr_w *w, struct bytebuf *b)
+static void to_ctx(struct rdpesc_context *d, const struct esc_blob *s)
 {
-	w->b = b;
-	w->k = 0;
-	bb_u8(b, 0x01);			/* version */
-	bb_u8(b, 0x10);			/* little endian */
-	bb_u16(b, 8);			/* common header length */
-	bb_u32(b, 0xcccccccc);		/* filler */
-	bb_u32(b, 0);			/* ObjectBufferLength, patched */
-	bb_u32(b, 0);			/* filler */
-	w->body = b->len;
+	d->cb = s->len;
+	memcpy(d->v, s->b, s->len);
 }
 
-static void ndr_pad(struct ndr_w *w, size_t a)
+static void to_handle(struct rdpesc_handle *d, const struct esc_handle *s)
 {
-	size_t n = (w->b->len - w->body) % a;
-
-	if (n)
-		bb_zero(w->b, a - n);
+	to_ctx(&d->ctx, &s->ctx);
+	d->cb = s->card.len;
+	memcpy(d->v, s->card.b, s->card.len);
 }
 
-static void ndr_end(struct ndr_w *w)
+static void enc(struct bytebuf *b, uint32_t ioctl, const union rdpesc_call *c)
 {
-	ndr_pad(w, 8);
-	bb_set_u32(w->b, w->body - 8, (uint32_t)(w->b->len - w->body));
-}
-
-static void ndr_ref(struct ndr_w *w, int present)
-{
-	bb_u32(w->b, present ? 0x00020000u + 4 * w->k++ : 0);
-}
-
-static void ndr_conf_bytes(struct ndr_w *w, const uint8_t *p, uint32_t n)
-{
-	bb_u32(w->b, n);
-	bb_put(w->b, p, n);
-	ndr_pad(w, 4);
-}
-
-static void ndr_wstring(struct ndr_w *w, const char *s)
-{
-	struct bytebuf tmp;
-	uint32_t units;
-
-	bb_init(&tmp);
-	units = (uint32_t)utf8_to_utf16le(&tmp, s) + 1;
-	bb_u32(w->b, units);
-	bb_u32(w->b, 0);
-	bb_u32(w->b, units);
-	bb_put(w->b, tmp.data, tmp.len);
-	bb_u16(w->b, 0);
-	ndr_pad(w, 4);
-	if (tmp.oom)
-		w->b->oom = true;
-	bb_free(&tmp);
-}
-
-static void ctx_inline(struct ndr_w *w, const struct esc_blob *c)
-{
-	bb_u32(w->b, c->len);
-	ndr_ref(w, c->len > 0);
-}
-
-static void ctx_deferred(struct ndr_w *w, const struct esc_blob *c)
-{
-	if (c->len)
-		ndr_conf_bytes(w, c->b, c->len);
-}
-
-static void handle_inline(struct ndr_w *w, const struct esc_handle *h)
-{
-	ctx_inline(w, &h->ctx);
-	ctx_inline(w, &h->card);
-}
-
-static void handle_deferred(struct ndr_w *w, const struct esc_handle *h)
-{
-	ctx_deferred(w, &h->ctx);
-	ctx_deferred(w, &h->card);
+	if (BB_ENCODE(b, w, rdpesc_encode_call(w, ioctl, c)))
+		b->oom = true;		/* never send a half-encoded call */
 }
 
 void esc_enc_establish(struct bytebuf *b, uint32_t scope)
 {
-	struct ndr_w w;
+	union rdpesc_call c = { .establish = { .scope = scope } };
 
-	ndr_begin(&w, b);
-	bb_u32(b, scope);
-	ndr_end(&w);
+	enc(b, SCARD_IOCTL_ESTABLISHCONTEXT, &c);
 }
 
 void esc_enc_context(struct bytebuf *b, const struct esc_blob *ctx)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	ctx_inline(&w, ctx);
-	ctx_deferred(&w, ctx);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_ctx(&c.context.ctx, ctx);
+	/* Release, IsValid and Cancel share Context_Call. */
+	enc(b, SCARD_IOCTL_RELEASECONTEXT, &c);
 }
 
 void esc_enc_list_readers_w(struct bytebuf *b, const struct esc_blob *ctx)
 {
-	struct bytebuf groups;
-	struct ndr_w w;
+	static const char groups[] = "SCard$AllReaders\0";	/* + final NUL */
+	union rdpesc_call c;
 
-	bb_init(&groups);
-	utf8_to_utf16le(&groups, "SCard$AllReaders");
-	bb_u16(&groups, 0);
-	bb_u16(&groups, 0);
-	ndr_begin(&w, b);
-	ctx_inline(&w, ctx);
-	bb_u32(b, (uint32_t)groups.len);
-	ndr_ref(&w, 1);
-	bb_u32(b, 0);			/* fmszReadersIsNULL */
-	bb_u32(b, SCARD_AUTOALLOCATE);	/* cchReaders */
-	ctx_deferred(&w, ctx);
-	ndr_conf_bytes(&w, groups.data, (uint32_t)groups.len);
-	ndr_end(&w);
-	bb_free(&groups);
+	memset(&c, 0, sizeof(c));
+	to_ctx(&c.list_readers.ctx, ctx);
+	c.list_readers.groups.p = groups;
+	c.list_readers.groups.len = sizeof(groups);
+	c.list_readers.readers_is_null = 0;
+	c.list_readers.cch_readers = SCARD_AUTOALLOCATE;
+	enc(b, SCARD_IOCTL_LISTREADERSW, &c);
 }
 
 void esc_enc_gsc_w(struct bytebuf *b, const struct esc_blob *ctx,
 		   uint32_t timeout, const struct esc_call_state *st, uint32_t n)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 	uint32_t i;
 
-	ndr_begin(&w, b);
-	ctx_inline(&w, ctx);
-	bb_u32(b, timeout);
-	bb_u32(b, n);
-	ndr_ref(&w, 1);
-	ctx_deferred(&w, ctx);
-	bb_u32(b, n);
-	for (i = 0; i < n; i++) {
-		ndr_ref(&w, 1);
-		bb_u32(b, st[i].cur);
-		bb_u32(b, 0);		/* dwEventState */
-		bb_u32(b, 0);		/* cbAtr */
-		bb_zero(b, ESC_ATR_MAX);
+	if (n > ESC_STATES_MAX) {
+		b->oom = true;
+		return;
 	}
-	for (i = 0; i < n; i++)
-		ndr_wstring(&w, st[i].name);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_ctx(&c.gsc.ctx, ctx);
+	c.gsc.timeout = timeout;
+	c.gsc.n = n;
+	for (i = 0; i < n; i++) {
+		c.gsc.states[i].reader = st[i].name;
+		c.gsc.states[i].current_state = st[i].cur;
+	}
+	enc(b, SCARD_IOCTL_GETSTATUSCHANGEW, &c);
 }
 
 void esc_enc_connect_w(struct bytebuf *b, const struct esc_blob *ctx,
 		       const char *reader, uint32_t share, uint32_t protocols)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	ndr_ref(&w, 1);
-	ctx_inline(&w, ctx);
-	bb_u32(b, share);
-	bb_u32(b, protocols);
-	ndr_wstring(&w, reader);
-	ctx_deferred(&w, ctx);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	c.connect.reader = reader;
+	to_ctx(&c.connect.ctx, ctx);
+	c.connect.share_mode = share;
+	c.connect.preferred_protocols = protocols;
+	enc(b, SCARD_IOCTL_CONNECTW, &c);
 }
 
 void esc_enc_reconnect(struct bytebuf *b, const struct esc_handle *h,
 		       uint32_t share, uint32_t protocols, uint32_t init)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	handle_inline(&w, h);
-	bb_u32(b, share);
-	bb_u32(b, protocols);
-	bb_u32(b, init);
-	handle_deferred(&w, h);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_handle(&c.reconnect.h, h);
+	c.reconnect.share_mode = share;
+	c.reconnect.preferred_protocols = protocols;
+	c.reconnect.initialization = init;
+	enc(b, SCARD_IOCTL_RECONNECT, &c);
 }
 
 void esc_enc_hcard_disp(struct bytebuf *b, const struct esc_handle *h,
 			uint32_t disposition)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	handle_inline(&w, h);
-	bb_u32(b, disposition);
-	handle_deferred(&w, h);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_handle(&c.hcard.h, h);
+	c.hcard.disposition = disposition;
+	enc(b, SCARD_IOCTL_DISCONNECT, &c);
 }
 
 void esc_enc_status_w(struct bytebuf *b, const struct esc_handle *h)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	handle_inline(&w, h);
-	bb_u32(b, 0);			/* fmszReaderNamesIsNULL */
-	bb_u32(b, SCARD_AUTOALLOCATE);	/* cchReaderLen */
-	bb_u32(b, 32);			/* cbAtrLen: mstsc uses it */
-	handle_deferred(&w, h);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_handle(&c.status.h, h);
+	c.status.reader_names_is_null = 0;
+	c.status.cch_reader_len = SCARD_AUTOALLOCATE;
+	c.status.cb_atr_len = 32;	/* mstsc uses it */
+	enc(b, SCARD_IOCTL_STATUSW, &c);
 }
 
 void esc_enc_transmit(struct bytebuf *b, const struct esc_handle *h,
 		      uint32_t protocol, const uint8_t *send, uint32_t send_len,
 		      uint32_t recv_len)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	handle_inline(&w, h);
-	bb_u32(b, protocol);		/* ioSendPci.dwProtocol */
-	bb_u32(b, 0);			/* cbExtraBytes */
-	ndr_ref(&w, 0);			/* pbExtraBytes */
-	bb_u32(b, send_len);
-	ndr_ref(&w, 1);			/* pbSendBuffer */
-	ndr_ref(&w, 1);			/* pioRecvPci */
-	bb_u32(b, 0);			/* fpbRecvBufferIsNULL */
-	bb_u32(b, recv_len);
-	handle_deferred(&w, h);
-	ndr_conf_bytes(&w, send, send_len);
-	bb_u32(b, protocol);		/* *pioRecvPci */
-	bb_u32(b, 0);
-	ndr_ref(&w, 0);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_handle(&c.transmit.h, h);
+	c.transmit.send_pci.protocol = protocol;
+	c.transmit.cb_send = send_len;
+	c.transmit.send = send;
+	c.transmit.has_recv_pci = true;		/* like Windows */
+	c.transmit.recv_pci.protocol = protocol;
+	c.transmit.recv_buffer_is_null = 0;
+	c.transmit.cb_recv_length = recv_len;
+	enc(b, SCARD_IOCTL_TRANSMIT, &c);
 }
 
 void esc_enc_control(struct bytebuf *b, const struct esc_handle *h,
 		     uint32_t code, const uint8_t *in, uint32_t in_len,
 		     uint32_t out_len)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	handle_inline(&w, h);
-	bb_u32(b, code);
-	bb_u32(b, in_len);
-	ndr_ref(&w, in_len > 0);
-	bb_u32(b, 0);			/* fpvOutBufferIsNULL */
-	bb_u32(b, out_len);
-	handle_deferred(&w, h);
-	if (in_len)
-		ndr_conf_bytes(&w, in, in_len);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_handle(&c.control.h, h);
+	c.control.control_code = code;
+	c.control.cb_in = in_len;
+	c.control.in = in_len ? in : NULL;
+	c.control.cb_out_buffer_size = out_len;
+	enc(b, SCARD_IOCTL_CONTROL, &c);
 }
 
 void esc_enc_get_attrib(struct bytebuf *b, const struct esc_handle *h,
 			uint32_t attr, uint32_t len)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	handle_inline(&w, h);
-	bb_u32(b, attr);
-	bb_u32(b, 0);			/* fpbAttrIsNULL */
-	bb_u32(b, len);
-	handle_deferred(&w, h);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_handle(&c.get_attrib.h, h);
+	c.get_attrib.attr_id = attr;
+	c.get_attrib.cb_attr_len = len;
+	enc(b, SCARD_IOCTL_GETATTRIB, &c);
 }
 
 void esc_enc_set_attrib(struct bytebuf *b, const struct esc_handle *h,
 			uint32_t attr, const uint8_t *data, uint32_t len)
 {
-	struct ndr_w w;
+	union rdpesc_call c;
 
-	ndr_begin(&w, b);
-	handle_inline(&w, h);
-	bb_u32(b, attr);
-	bb_u32(b, len);
-	ndr_ref(&w, len > 0);
-	handle_deferred(&w, h);
-	if (len)
-		ndr_conf_bytes(&w, data, len);
-	ndr_end(&w);
+	memset(&c, 0, sizeof(c));
+	to_handle(&c.set_attrib.h, h);
+	c.set_attrib.attr_id = attr;
+	c.set_attrib.cb_attr = len;
+	c.set_attrib.attr = len ? data : NULL;
+	enc(b, SCARD_IOCTL_SETATTRIB, &c);
 }
 
 void esc_enc_access_started(struct bytebuf *b)
 {
-	bb_u32(b, 0);	/* 4 bytes, no RPCE headers; the value is ignored */
+	union rdpesc_call c;
+
+	memset(&c, 0, sizeof(c));	/* 4 raw bytes; the value is ignored */
+	enc(b, SCARD_IOCTL_ACCESSSTARTEDEVENT, &c);
 }
 
-/* ---- decoder ---------------------------------------------------------- */
-
-struct ndr_r {
-	struct byterd r;
-};
-
-static void rd_align4(struct ndr_r *d)
+static void from_ctx(struct esc_blob *d, const struct rdpesc_context *s)
 {
-	size_t n = d->r.off % 4;
-
-	if (n)
-		br_bytes(&d->r, 4 - n);
-}
-
-/* Conformant byte array of n bytes (MaxCount must equal n). */
-static const uint8_t *rd_conf_bytes(struct ndr_r *d, uint32_t n)
-{
-	const uint8_t *p;
-
-	if (br_u32(&d->r) != n) {
-		d->r.err = true;
-		return NULL;
-	}
-	p = br_bytes(&d->r, n);
-	rd_align4(d);
-	return p;
-}
-
-static void rd_blob(struct ndr_r *d, struct esc_blob *bl, uint32_t ref)
-{
-	const uint8_t *p;
-
-	if (!ref || !bl->len) {
-		bl->len = ref ? bl->len : 0;
-		return;
-	}
-	p = rd_conf_bytes(d, bl->len);
-	if (p)
-		memcpy(bl->b, p, bl->len);
-}
-
-static uint32_t normalise_state(uint32_t s)
-{
-	if (s <= 6)
-		return s;
-	if (s & 0x40)
-		return 6;
-	if (s & 0x20)
-		return 5;
-	if (s & 0x10)
-		return 4;
-	if (s & 0x08)
-		return 3;
-	if (s & 0x04)
-		return 2;
-	if (s & 0x02)
-		return 1;
-	return 0;
-}
-
-static int dec_body(uint32_t ioctl, struct ndr_r *d, struct esc_return *r)
-{
-	struct byterd *b = &d->r;
-	uint32_t ref, ref2, n, i;
-	const uint8_t *p;
-
-	r->rc = br_u32(b);
-	switch (ioctl) {
-	case SCARD_IOCTL_ESTABLISHCONTEXT:
-		r->ctx.len = br_u32(b);
-		ref = br_u32(b);
-		if (r->ctx.len > ESC_BLOB_MAX)
-			return -EBADMSG;
-		rd_blob(d, &r->ctx, ref);
-		break;
-	case SCARD_IOCTL_CONNECTW:
-		r->ctx.len = br_u32(b);
-		ref = br_u32(b);
-		r->card.len = br_u32(b);
-		ref2 = br_u32(b);
-		r->protocol = br_u32(b);
-		if (r->ctx.len > ESC_BLOB_MAX || r->card.len > ESC_BLOB_MAX)
-			return -EBADMSG;
-		rd_blob(d, &r->ctx, ref);
-		rd_blob(d, &r->card, ref2);
-		break;
-	case SCARD_IOCTL_RECONNECT:
-		r->protocol = br_u32(b);
-		break;
-	case SCARD_IOCTL_LISTREADERSW:
-	case SCARD_IOCTL_CONTROL:
-	case SCARD_IOCTL_GETATTRIB:
-		n = br_u32(b);
-		ref = br_u32(b);
-		if (n > ESC_RECV_MAX)
-			return -EBADMSG;
-		if (ref && n) {
-			r->data = rd_conf_bytes(d, n);
-			r->data_len = r->data ? n : 0;
-		}
-		break;
-	case SCARD_IOCTL_GETSTATUSCHANGEW:
-		n = br_u32(b);
-		ref = br_u32(b);
-		if (n > ESC_STATES_MAX)
-			return -EBADMSG;
-		if (ref && n) {
-			if (br_u32(b) != n)
-				return -EBADMSG;
-			for (i = 0; i < n && !b->err; i++) {
-				struct esc_state *s = &r->states[i];
-
-				s->cur = br_u32(b);
-				s->ev = br_u32(b);
-				s->atr_len = br_u32(b);
-				p = br_bytes(b, ESC_ATR_MAX);
-				if (s->atr_len > ESC_ATR_MAX)
-					return -EBADMSG;
-				if (p)
-					memcpy(s->atr, p, ESC_ATR_MAX);
-			}
-			r->n_states = n;
-		}
-		break;
-	case SCARD_IOCTL_STATUSW:
-		n = br_u32(b);		/* cBytes of reader names */
-		ref = br_u32(b);
-		r->state = normalise_state(br_u32(b));
-		r->protocol = br_u32(b);
-		p = br_bytes(b, 32);
-		r->atr_len = br_u32(b);
-		if (r->atr_len > 32 || n > 65536)
-			return -EBADMSG;
-		if (p)
-			memcpy(r->atr, p, 32);
-		if (ref && n)
-			rd_conf_bytes(d, n);
-		break;
-	case SCARD_IOCTL_TRANSMIT:
-		ref = br_u32(b);	/* pioRecvPci */
-		n = br_u32(b);
-		ref2 = br_u32(b);	/* pbRecvBuffer */
-		if (n > ESC_RECV_MAX)
-			return -EBADMSG;
-		if (ref) {
-			uint32_t extra, xref;
-
-			br_u32(b);	/* dwProtocol */
-			extra = br_u32(b);
-			xref = br_u32(b);
-			if (extra > 1024)
-				return -EBADMSG;
-			if (xref && extra)
-				rd_conf_bytes(d, extra);
-		}
-		if (ref2 && n) {
-			r->data = rd_conf_bytes(d, n);
-			r->data_len = r->data ? n : 0;
-		}
-		break;
-	default:	/* Long_Return */
-		break;
-	}
-	return 0;
+	d->len = s->cb <= ESC_BLOB_MAX ? s->cb : 0;
+	memcpy(d->b, s->v, d->len);
 }
 
 int esc_dec_return(uint32_t ioctl, const uint8_t *p, size_t len,
-		   struct esc_return *r)
+		   struct esc_return *r, void *arena_buf, size_t arena_len)
 {
-	struct ndr_r d;
-	int ret;
+	union rdpesc_return u;
+	struct rdp_arena arena;
+	uint32_t i;
 
 	memset(r, 0, sizeof(*r));
-	if (len < 16 || p[0] != 0x01 || p[1] != 0x10)
+	memset(&u, 0, sizeof(u));
+	rdp_arena_init(&arena, arena_buf, arena_len);
+	if (rdpesc_decode_return(p, len, ioctl, &u, &arena, 0) < 0)
 		return -EBADMSG;
-	/*
-	 * Lenient: ObjectBufferLength may or may not include the final pad,
-	 * trailing bytes are ignored, so parse what is there.
-	 */
-	br_init(&d.r, p + 16, len - 16);
-	ret = dec_body(ioctl, &d, r);
-	if (ret == 0 && d.r.err)
-		ret = -EBADMSG;
-	if (ret && r->rc != 0 && br_left(&d.r) == 0 && len >= 20) {
-		/* Error returns may be truncated after ReturnCode. */
-		uint32_t rc = r->rc;
-
-		memset(r, 0, sizeof(*r));
-		r->rc = rc;
-		return 0;
-	}
-	if (ret)
-		return ret;
-	if (r->rc != 0) {
-		uint32_t rc = r->rc;
-		/* Keep GetStatusChange states (FreeRDP keeps them on timeout). */
-		uint32_t ns = r->n_states;
-		struct esc_state st[ESC_STATES_MAX];
-
-		memcpy(st, r->states, sizeof(st));
-		memset(r, 0, sizeof(*r));
-		r->rc = rc;
-		if (ioctl == SCARD_IOCTL_GETSTATUSCHANGEW) {
-			r->n_states = ns;
-			memcpy(r->states, st, sizeof(st));
+	r->rc = u.rc;
+	switch (rdpesc_return_kind(ioctl)) {
+	case RDPESC_RET_ESTABLISH:
+		from_ctx(&r->ctx, &u.establish.ctx);
+		break;
+	case RDPESC_RET_CONNECT:
+		from_ctx(&r->ctx, &u.connect.h.ctx);
+		r->card.len = u.connect.h.cb <= ESC_BLOB_MAX ? u.connect.h.cb : 0;
+		memcpy(r->card.b, u.connect.h.v, r->card.len);
+		r->protocol = u.connect.active_protocol;
+		break;
+	case RDPESC_RET_RECONNECT:
+		r->protocol = u.reconnect.active_protocol;
+		break;
+	case RDPESC_RET_LIST_READERS:
+		r->names = u.list_readers.readers.p;
+		r->names_len = u.list_readers.readers.len;
+		break;
+	case RDPESC_RET_GSC:
+		r->n_states = u.gsc.n <= ESC_STATES_MAX ? u.gsc.n : ESC_STATES_MAX;
+		for (i = 0; i < r->n_states; i++) {
+			r->states[i].cur = u.gsc.states[i].current_state;
+			r->states[i].ev = u.gsc.states[i].event_state;
+			r->states[i].atr_len = u.gsc.states[i].cb_atr <= ESC_ATR_MAX ?
+					       u.gsc.states[i].cb_atr : 0;
+			memcpy(r->states[i].atr, u.gsc.states[i].atr, r->states[i].atr_len);
 		}
+		break;
+	case RDPESC_RET_STATUS:
+		r->state = scard_state_normalize(u.status.state);
+		r->protocol = u.status.protocol;
+		r->atr_len = u.status.cb_atr <= RDPESC_STATUS_ATR ? u.status.cb_atr : 0;
+		memcpy(r->atr, u.status.atr, r->atr_len);
+		break;
+	case RDPESC_RET_TRANSMIT:
+		r->data = u.transmit.recv;
+		r->data_len = u.transmit.recv ? u.transmit.cb_recv : 0;
+		break;
+	case RDPESC_RET_BUFFER:
+		r->data = u.buffer.data;
+		r->data_len = u.buffer.data ? u.buffer.cb : 0;
+		break;
+	default:
+		break;
 	}
 	return 0;
 }
 
 const char *esc_ioctl_name(uint32_t ioctl)
 {
-	switch (ioctl) {
-	case SCARD_IOCTL_ESTABLISHCONTEXT: return "EstablishContext";
-	case SCARD_IOCTL_RELEASECONTEXT: return "ReleaseContext";
-	case SCARD_IOCTL_ISVALIDCONTEXT: return "IsValidContext";
-	case SCARD_IOCTL_LISTREADERSW: return "ListReadersW";
-	case SCARD_IOCTL_GETSTATUSCHANGEW: return "GetStatusChangeW";
-	case SCARD_IOCTL_CANCEL: return "Cancel";
-	case SCARD_IOCTL_CONNECTW: return "ConnectW";
-	case SCARD_IOCTL_RECONNECT: return "Reconnect";
-	case SCARD_IOCTL_DISCONNECT: return "Disconnect";
-	case SCARD_IOCTL_BEGINTRANSACTION: return "BeginTransaction";
-	case SCARD_IOCTL_ENDTRANSACTION: return "EndTransaction";
-	case SCARD_IOCTL_STATUSW: return "StatusW";
-	case SCARD_IOCTL_TRANSMIT: return "Transmit";
-	case SCARD_IOCTL_CONTROL: return "Control";
-	case SCARD_IOCTL_GETATTRIB: return "GetAttrib";
-	case SCARD_IOCTL_SETATTRIB: return "SetAttrib";
-	case SCARD_IOCTL_ACCESSSTARTEDEVENT: return "AccessStartedEvent";
-	default: return "?";
-	}
+	return scard_ioctl_name(ioctl);
 }

@@ -12,9 +12,6 @@
 #include "agent.h"
 #include "log.h"
 
-#define SCARD_CTL_CODE_PCSC(c)	(0x42000000u + (c))
-#define SCARD_CTL_CODE_WIN(c)	(0x00310000u | ((c) << 2))
-
 struct reader *rm_find_uid(struct agent *a, uint64_t uid)
 {
 	struct reader *r;
@@ -384,11 +381,9 @@ static void job_issue(struct agent *a, struct reader *r, enum job_step step)
 			out_len = n + 128;
 			break;
 		case VSCARD_REQ_CONTROL: {
-			uint32_t code = q->code;
+			/* pcsc-lite numbering -> Windows CTL_CODE on the wire */
+			uint32_t code = scard_ctl_pcsc_to_win(q->code);
 
-			if (code >= SCARD_CTL_CODE_PCSC(0) &&
-			    code < SCARD_CTL_CODE_PCSC(0x1000))
-				code = SCARD_CTL_CODE_WIN(code - SCARD_CTL_CODE_PCSC(0));
 			ioctl = SCARD_IOCTL_CONTROL;
 			if (n > ESC_RECV_MAX)
 				n = ESC_RECV_MAX;

@@ -5,11 +5,13 @@
  * follows remote readers and cards with GetStatusChangeW.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
 #include "log.h"
-#include "utf16.h"
+#include <rdpcodec/text.h>
 
 #define PNP_NAME		"\\\\?PnP?\\Notification"
 #define BACKOFF_MS		1000
@@ -149,20 +151,22 @@ void scard_device_gone(struct agent *a, const char *why)
 static void parse_reader_list(struct agent *a, const struct esc_return *ret)
 {
 	char names[READERS_MAX][VSCARD_NAME_MAX];
-	size_t n = 0, off = 0, units = ret->data_len / 2;
+	struct rdp_msz m = { .p = ret->names, .len = ret->names_len };
+	const char *name;
+	size_t n = 0, pos = 0;
 
-	while (off < units && n < READERS_MAX) {
-		size_t used = utf16le_to_utf8(ret->data + 2 * off, units - off,
-					      names[n], VSCARD_NAME_MAX);
-
-		if (used == 0 || names[n][0] == '\0')
-			break;	/* the double NUL */
-		off += used;
-		n++;
+	while ((name = rdp_msz_next(&m, &pos))) {
+		if (n == READERS_MAX) {
+			log_warn("scard: more than %d remote readers, extra ones ignored",
+				 READERS_MAX);
+			break;
+		}
+		if (strlen(name) >= VSCARD_NAME_MAX) {
+			log_warn("scard: reader name too long, ignored");
+			continue;
+		}
+		snprintf(names[n++], VSCARD_NAME_MAX, "%s", name);
 	}
-	if (off < units && n == READERS_MAX)
-		log_warn("scard: more than %d remote readers, extra ones ignored",
-			 READERS_MAX);
 	rm_update_list(a, names, n);
 }
 
@@ -291,13 +295,19 @@ static void mon_completion(struct agent *a, const struct ct_entry *e,
 void scard_completion(struct agent *a, const struct ct_entry *e,
 		      uint32_t io_status, const uint8_t *out, size_t out_len)
 {
+	size_t arena_len = RDP_ARENA_FOR(out_len);
+	void *arena = malloc(arena_len);
 	struct esc_return ret;
 	int dec_err = 0;
 	struct reader *r;
 
 	memset(&ret, 0, sizeof(ret));
+	if (!arena) {
+		log_err("scard: out of memory");
+		io_status = RDP_STATUS_NO_MEMORY;
+	}
 	if (io_status == 0) {
-		dec_err = esc_dec_return(e->ioctl, out, out_len, &ret);
+		dec_err = esc_dec_return(e->ioctl, out, out_len, &ret, arena, arena_len);
 		if (dec_err) {
 			log_warn("scard: malformed %s return (%zu bytes)",
 				 esc_ioctl_name(e->ioctl), out_len);
@@ -311,14 +321,13 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 		  e->cid, ret.rc);
 	if (e->owner == MONITOR_OWNER) {
 		mon_completion(a, e, io_status, &ret, dec_err);
-		return;
+	} else if ((r = rm_find_uid(a, e->owner))) {
+		rm_completion(a, r, e, io_status, &ret, dec_err);
+	} else {
+		log_debug("scard: %s completion with no owner (fire and forget)",
+			  esc_ioctl_name(e->ioctl));
 	}
-	r = rm_find_uid(a, e->owner);
-	if (!r) {
-		log_debug("scard: completion for a gone reader dropped");
-		return;
-	}
-	rm_completion(a, r, e, io_status, &ret, dec_err);
+	free(arena);
 }
 
 void scard_timeout(struct agent *a, const struct ct_entry *e)

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: MIT
+/* svcport frames on a non-blocking stream: librdpcodec parses, we do I/O. */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <vscard/svcport.h>
-
 #include "svcport_io.h"
 
-void svc_io_init(struct svc_io *io, int fd)
+int svc_io_init(struct svc_io *io, int fd)
 {
 	io->fd = fd;
 	io->eof = false;
-	bb_init(&io->in);
 	bb_init(&io->out);
+	io->inbuf = malloc(SVCFRAME_BUF_SIZE);
+	if (!io->inbuf)
+		return -ENOMEM;
+	svcframe_reader_init(&io->rd, io->inbuf, SVCFRAME_BUF_SIZE);
+	return 0;
 }
 
 void svc_io_fini(struct svc_io *io)
 {
-	bb_free(&io->in);
+	free(io->inbuf);
+	io->inbuf = NULL;
 	bb_free(&io->out);
 	if (io->fd >= 0)
 		close(io->fd);
@@ -26,18 +31,17 @@ void svc_io_fini(struct svc_io *io)
 
 int svc_io_read(struct svc_io *io)
 {
-	uint8_t buf[65536];
+	uint8_t *p;
+	size_t room;
 	ssize_t n;
 
 	for (;;) {
-		n = read(io->fd, buf, sizeof(buf));
+		room = svcframe_space(&io->rd, &p);
+		if (!room)
+			return 0;	/* let the caller take frames first */
+		n = read(io->fd, p, room);
 		if (n > 0) {
-			bb_put(&io->in, buf, (size_t)n);
-			if (io->in.oom)
-				return -ENOMEM;
-			/* Let the caller consume before buffering more. */
-			if (io->in.len > SVCPORT_HDR_SIZE + SVCPORT_PAYLOAD_MAX)
-				return 0;
+			svcframe_commit(&io->rd, (size_t)n);
 			continue;
 		}
 		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
@@ -55,38 +59,36 @@ int svc_io_read(struct svc_io *io)
 
 int svc_io_peek(struct svc_io *io, struct svc_frame *f)
 {
-	const uint8_t *p = io->in.data;
-	uint32_t len;
+	struct svcframe fr;
+	int ret = svcframe_next(&io->rd, &fr);
 
-	if (io->in.len < SVCPORT_HDR_SIZE)
-		return 0;
-	len = get_le32(p);
-	if (len > SVCPORT_PAYLOAD_MAX)
+	if (ret < 0)
 		return -EMSGSIZE;
-	if (io->in.len - SVCPORT_HDR_SIZE < len)
+	if (ret == 0)
 		return 0;
-	f->len = len;
-	f->type = get_le16(p + 4);
-	f->flags = get_le16(p + 6);
-	f->payload = p + SVCPORT_HDR_SIZE;
+	f->type = fr.type;
+	f->flags = fr.flags;
+	f->len = fr.length;
+	f->payload = fr.payload;
 	return 1;
 }
 
 void svc_io_pop(struct svc_io *io)
 {
-	if (io->in.len >= SVCPORT_HDR_SIZE)
-		bb_consume(&io->in, SVCPORT_HDR_SIZE + get_le32(io->in.data));
+	/* svcframe_next() releases the previous frame itself. */
+	(void)io;
 }
 
 int svc_io_send(struct svc_io *io, uint16_t type, const void *p, uint32_t len)
 {
+	uint8_t hdr[SVCPORT_HDR_SIZE];
+
 	if (len > SVCPORT_PAYLOAD_MAX)
 		return -EMSGSIZE;
 	if (io->out.len + len > SVC_IO_OUT_MAX)
 		return -ENOBUFS;
-	bb_u32(&io->out, len);
-	bb_u16(&io->out, type);
-	bb_u16(&io->out, 0);
+	svcframe_put_hdr(hdr, type, 0, len);
+	bb_put(&io->out, hdr, sizeof(hdr));
 	bb_put(&io->out, p, len);
 	if (io->out.oom)
 		return -ENOMEM;

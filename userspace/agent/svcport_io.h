@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rdpcodec/svcframe.h>
+
 #include "bytebuf.h"
 
 /* Stop reading once this much output is queued (peer not reading). */
@@ -20,12 +22,14 @@ struct svc_frame {
 
 struct svc_io {
 	int fd;
-	struct bytebuf in;
+	struct svcframe_reader rd;	/* librdpcodec frame parser */
+	uint8_t *inbuf;			/* SVCFRAME_BUF_SIZE bytes */
 	struct bytebuf out;
 	bool eof;
 };
 
-void svc_io_init(struct svc_io *io, int fd);
+/* 0 or -ENOMEM. */
+int svc_io_init(struct svc_io *io, int fd);
 void svc_io_fini(struct svc_io *io);
 /* Reads what is available.  0 on progress or EAGAIN, -EPIPE at EOF, -errno. */
 int svc_io_read(struct svc_io *io);
@@ -34,7 +38,7 @@ int svc_io_read(struct svc_io *io);
  * -EMSGSIZE if the header announces more than SVCPORT_PAYLOAD_MAX.
  */
 int svc_io_peek(struct svc_io *io, struct svc_frame *f);
-/* Drops the frame returned by the last svc_io_peek(). */
+/* Done with the frame returned by the last svc_io_peek(). */
 void svc_io_pop(struct svc_io *io);
 /* Queues a frame and tries to write it; -ENOBUFS if the queue is full. */
 int svc_io_send(struct svc_io *io, uint16_t type, const void *p, uint32_t len);
