@@ -5,7 +5,7 @@
 # the fuzzer long.
 
 RDPT_DIR := tests/rdp
-RDPT_COMMON := $(RDPT_DIR)/common.c $(RDPT_DIR)/vec.c
+RDPT_COMMON := $(RDPT_DIR)/common.c $(RDPT_DIR)/vec.c $(RDPT_DIR)/decode_all.c
 RDPT_TESTS := test_vectors test_codec test_robust
 RDPT_BINS := $(addprefix $(O)/tests/rdp/,$(RDPT_TESTS))
 RDPT_FUZZ := $(O)/tests/rdp/fuzz_rdp
@@ -15,7 +15,7 @@ RDPT_FUZZ_TIME ?= 600
 
 TEST_TARGETS += $(RDPT_BINS) $(RDPT_FUZZ) $(O)/tests/rdp/corpus.stamp
 
-$(O)/tests/rdp/%: $(RDPT_DIR)/%.c $(RDPT_COMMON) $(RDPT_DIR)/common.h $(RDPT_DIR)/vec.h \
+$(O)/tests/rdp/%: $(RDPT_DIR)/%.c $(RDPT_COMMON) $(RDPT_DIR)/common.h $(RDPT_DIR)/vec.h $(RDPT_DIR)/decode_all.h \
 		$(O)/librdpcodec-san.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CPPFLAGS) $(RDPCODEC_CPPFLAGS) $(SAN_CFLAGS) $(WARN_CFLAGS) \
