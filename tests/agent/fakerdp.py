@@ -265,9 +265,15 @@ class Agent:
     seq = 0
 
     def __init__(self, *args, key=b"session-1", log=None, open_channel=True,
-                 hello=True):
+                 hello=True, fake_kernel=True):
         self.chan, chan_peer = socket.socketpair()
         self.kern, kern_peer = socket.socketpair()
+        if not fake_kernel:
+            # The real vscard.ko: the test-seam socket just stays silent.
+            kern_peer.close()
+            kern_peer = None
+            self.kern.close()
+            self.kern = None
         Agent.seq += 1
         self.log_path = log or os.path.join(
             os.environ.get("TMPDIR", "/tmp"),
@@ -276,12 +282,17 @@ class Agent:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-        cf, kf = chan_peer.fileno(), kern_peer.fileno()
-        cmd = [AGENT, "--fd", str(cf), "--fake-kernel-fd", str(kf), "-v"] + list(args)
-        self.proc = subprocess.Popen(cmd, pass_fds=(cf, kf), stderr=self.logf,
-                                     env=env)
+        cf = chan_peer.fileno()
+        cmd = [AGENT, "--fd", str(cf), "-v"]
+        fds = [cf]
+        if kern_peer:
+            cmd += ["--fake-kernel-fd", str(kern_peer.fileno())]
+            fds.append(kern_peer.fileno())
+        self.proc = subprocess.Popen(cmd + list(args), pass_fds=fds,
+                                     stderr=self.logf, env=env)
         chan_peer.close()
-        kern_peer.close()
+        if kern_peer:
+            kern_peer.close()
         self.rx = b""
         self.krx = b""
         self.klines = []
@@ -309,7 +320,8 @@ class Agent:
 
     def poll(self, timeout):
         """Reads whatever arrives within timeout; returns False on EOF."""
-        r, _, _ = select.select([self.chan, self.kern], [], [], timeout)
+        socks = [self.chan] + ([self.kern] if self.kern else [])
+        r, _, _ = select.select(socks, [], [], timeout)
         alive = True
         for s in r:
             try:
@@ -346,14 +358,14 @@ class Agent:
             self.proc.kill()
             rc = self.proc.wait()
         # Read what the kernel side got during shutdown.
-        self.kern.setblocking(False)
         try:
+            self.kern.setblocking(False)
             while True:
                 d = self.kern.recv(65536)
                 if not d:
                     break
                 self.krx += d
-        except (BlockingIOError, ConnectionResetError):
+        except (AttributeError, BlockingIOError, ConnectionResetError):
             pass
         while b"\n" in self.krx:
             line, self.krx = self.krx.split(b"\n", 1)
