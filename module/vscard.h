@@ -206,12 +206,14 @@ struct vscard_slot {
 	kgid_t gid;
 	umode_t mode;
 
+	/* dead flag, binding, submission vs unbind */
 	struct mutex lock;
 	bool dead;
 	struct vscard_binding bind;
 	struct vscard_reqs reqs;
 	struct delayed_work linger_work;
 
+	/* the status snapshot below */
 	spinlock_t status_lock;
 	u64 seq;
 	u64 insert_count;

@@ -396,9 +396,8 @@ unsigned int vscard_owner_release(struct net *net, u32 portid)
 			    slot->bind.owner.portid == portid &&
 			    net_eq(sock_net(sk), net) &&
 			    sock_flag(sk, SOCK_DEAD)) {
-				vscard_release_binding_locked(slot,
-						slot->bind.linger_ms,
-						-ENOMEDIUM);
+				vscard_release_binding_locked
+					(slot, slot->bind.linger_ms, -ENOMEDIUM);
 				n++;
 			}
 			mutex_unlock(&slot->lock);

@@ -17,7 +17,6 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <kunit/visibility.h>
 
 #include "vscard.h"
@@ -40,7 +39,7 @@ static void vscard_slot_release(struct device *dev)
 	kfree(slot);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef VSCARD_HAVE_CONST_DEVNODE
 static char *vscard_devnode(const struct device *dev, umode_t *mode,
 			    kuid_t *uid, kgid_t *gid)
 #else
@@ -164,12 +163,13 @@ static bool vscard_slot_seq_differs(struct vscard_slot *slot, u64 seq)
  */
 int vscard_slot_wait_status(struct vscard_slot *slot, u64 *seq, u32 timeout_ms)
 {
+	unsigned long t = msecs_to_jiffies(timeout_ms);
 	long ret = 1;
 
 	if (!vscard_slot_seq_differs(slot, *seq) && timeout_ms)
 		ret = wait_event_interruptible_timeout(slot->wq,
-			vscard_slot_seq_differs(slot, *seq),
-			msecs_to_jiffies(timeout_ms));
+						       vscard_slot_seq_differs(slot, *seq),
+						       t);
 	if (vscard_slot_is_dead(slot))
 		return -ENODEV;
 	spin_lock(&slot->status_lock);

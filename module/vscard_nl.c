@@ -31,10 +31,6 @@ static struct netlink_range_validation vscard_ms_range = {
 	.max = 24 * 3600 * 1000,
 };
 
-#define VSCARD_POLICY_POOL	[VSCARD_A_POOL] = { .type = NLA_U32 }
-#define VSCARD_POLICY_SLOT	\
-	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1)
-
 static const struct nla_policy vscard_pool_new_policy[VSCARD_A_MAX + 1] = {
 	[VSCARD_A_SLOTS] = NLA_POLICY_RANGE(NLA_U32, 1, VSCARD_POOL_SLOTS_MAX),
 	[VSCARD_A_UID] = { .type = NLA_U32 },
@@ -42,17 +38,17 @@ static const struct nla_policy vscard_pool_new_policy[VSCARD_A_MAX + 1] = {
 };
 
 static const struct nla_policy vscard_pool_policy[VSCARD_A_MAX + 1] = {
-	VSCARD_POLICY_POOL,
+	[VSCARD_A_POOL] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy vscard_slot_policy[VSCARD_A_MAX + 1] = {
-	VSCARD_POLICY_POOL,
-	VSCARD_POLICY_SLOT,
+	[VSCARD_A_POOL] = { .type = NLA_U32 },
+	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
 };
 
 static const struct nla_policy vscard_bind_policy[VSCARD_A_MAX + 1] = {
-	VSCARD_POLICY_POOL,
-	VSCARD_POLICY_SLOT,
+	[VSCARD_A_POOL] = { .type = NLA_U32 },
+	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
 	[VSCARD_A_SESSION_KEY] = NLA_POLICY_RANGE(NLA_BINARY, VSCARD_KEY_MIN,
 						  VSCARD_KEY_MAX),
 	[VSCARD_A_READER_NAME] = { .type = NLA_NUL_STRING,
@@ -63,16 +59,16 @@ static const struct nla_policy vscard_bind_policy[VSCARD_A_MAX + 1] = {
 };
 
 static const struct nla_policy vscard_unbind_policy[VSCARD_A_MAX + 1] = {
-	VSCARD_POLICY_POOL,
-	VSCARD_POLICY_SLOT,
+	[VSCARD_A_POOL] = { .type = NLA_U32 },
+	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
 	[VSCARD_A_LINGER_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &vscard_ms_range),
 };
 
 #define VSCARD_PROTO_ALL (VSCARD_PROTO_T0 | VSCARD_PROTO_T1 | VSCARD_PROTO_RAW)
 
 static const struct nla_policy vscard_card_set_policy[VSCARD_A_MAX + 1] = {
-	VSCARD_POLICY_POOL,
-	VSCARD_POLICY_SLOT,
+	[VSCARD_A_POOL] = { .type = NLA_U32 },
+	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
 	[VSCARD_A_CARD_STATE] = NLA_POLICY_MAX(NLA_U32, VSCARD_CARD_PRESENT),
 	[VSCARD_A_ATR] = NLA_POLICY_RANGE(NLA_BINARY, 1, VSCARD_ATR_MAX),
 	[VSCARD_A_PROTOCOLS] = NLA_POLICY_MASK(NLA_U32, VSCARD_PROTO_ALL),
@@ -82,8 +78,8 @@ static const struct nla_policy vscard_req_get_policy[VSCARD_A_MAX + 1] = {
 };
 
 static const struct nla_policy vscard_req_done_policy[VSCARD_A_MAX + 1] = {
-	VSCARD_POLICY_POOL,
-	VSCARD_POLICY_SLOT,
+	[VSCARD_A_POOL] = { .type = NLA_U32 },
+	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
 	[VSCARD_A_REQ_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 	[VSCARD_A_STATUS] = NLA_POLICY_RANGE(NLA_S32, -4095, 0),
 	[VSCARD_A_RESULT] = { .type = NLA_U32 },

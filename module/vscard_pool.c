@@ -9,6 +9,7 @@
 
 #include "vscard.h"
 
+/* Protects vscard_pools and the pools in it. */
 DEFINE_MUTEX(vscard_registry_lock);
 DEFINE_XARRAY_ALLOC(vscard_pools);
 /* Pool ids are allocated cyclically: a deleted pool's id is not reused soon. */

@@ -66,23 +66,43 @@ static ssize_t reader_name_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(reader_name);
 
-#define VSCARD_STATUS_U64_ATTR(field, fmt)				\
-static ssize_t field##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	struct vscard_slot *slot = to_slot(dev);			\
-	u64 v;								\
-									\
-	spin_lock(&slot->status_lock);					\
-	v = slot->field;						\
-	spin_unlock(&slot->status_lock);				\
-	return sysfs_emit(buf, fmt "\n", v);				\
-}									\
-static DEVICE_ATTR_RO(field)
+/* A u64 of the status, read under the status lock. */
+static ssize_t vscard_status_u64_show(struct device *dev, char *buf,
+				      size_t offset)
+{
+	struct vscard_slot *slot = to_slot(dev);
+	u64 v;
 
-VSCARD_STATUS_U64_ATTR(epoch, "%llu");
-VSCARD_STATUS_U64_ATTR(seq, "%llu");
-VSCARD_STATUS_U64_ATTR(insert_count, "%llu");
+	spin_lock(&slot->status_lock);
+	v = *(u64 *)((char *)slot + offset);
+	spin_unlock(&slot->status_lock);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+static ssize_t epoch_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return vscard_status_u64_show(dev, buf,
+				      offsetof(struct vscard_slot, epoch));
+}
+static DEVICE_ATTR_RO(epoch);
+
+static ssize_t seq_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	return vscard_status_u64_show(dev, buf,
+				      offsetof(struct vscard_slot, seq));
+}
+static DEVICE_ATTR_RO(seq);
+
+static ssize_t insert_count_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return vscard_status_u64_show(dev, buf,
+				      offsetof(struct vscard_slot,
+					       insert_count));
+}
+static DEVICE_ATTR_RO(insert_count);
 
 static ssize_t session_key_hash_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)

@@ -18,7 +18,6 @@
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
@@ -372,6 +371,14 @@ static struct vscard_slot *test_bind(struct kunit *test, unsigned int who,
 	return slot;
 }
 
+/* __poll_t as a plain integer, for assertions. */
+#define PM(m) ((__force u32)(m))
+
+static u32 test_mask(struct vscard_slot *slot, u64 seen)
+{
+	return PM(vscard_slot_poll_mask(slot, seen));
+}
+
 static u32 test_flags(struct vscard_slot *slot)
 {
 	struct vscard_status st;
@@ -391,14 +398,14 @@ static void vscard_test_status_poll(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.flags, 0U);
 	KUNIT_EXPECT_EQ(test, st.pool, c->pool_id);
 	/* A fresh file (seen 0) is told to read the status. */
-	KUNIT_EXPECT_EQ(test, vscard_slot_poll_mask(slot, 0),
-			EPOLLIN | EPOLLPRI | EPOLLRDNORM);
+	KUNIT_EXPECT_EQ(test, test_mask(slot, 0),
+			PM(EPOLLIN | EPOLLPRI | EPOLLRDNORM));
 	seen = st.seq;
-	KUNIT_EXPECT_EQ(test, vscard_slot_poll_mask(slot, seen), 0U);
+	KUNIT_EXPECT_EQ(test, test_mask(slot, seen), 0U);
 
 	test_bind(test, 0, 0, test_key_a, "Reader A", 0, 0);
-	KUNIT_EXPECT_EQ(test, vscard_slot_poll_mask(slot, seen),
-			EPOLLIN | EPOLLPRI | EPOLLRDNORM);
+	KUNIT_EXPECT_EQ(test, test_mask(slot, seen),
+			PM(EPOLLIN | EPOLLPRI | EPOLLRDNORM));
 	vscard_slot_get_status(slot, &st);
 	seen = st.seq;
 	KUNIT_EXPECT_EQ(test, st.flags, VSCARD_STATUS_BOUND);
@@ -409,15 +416,15 @@ static void vscard_test_status_poll(struct kunit *test)
 					      test_atr, sizeof(test_atr),
 					      VSCARD_PROTO_T1), 0);
 	/* Present and bound: writable too. */
-	KUNIT_EXPECT_EQ(test, vscard_slot_poll_mask(slot, seen),
-			EPOLLIN | EPOLLPRI | EPOLLRDNORM |
-			EPOLLOUT | EPOLLWRNORM);
+	KUNIT_EXPECT_EQ(test, test_mask(slot, seen),
+			PM(EPOLLIN | EPOLLPRI | EPOLLRDNORM |
+			   EPOLLOUT | EPOLLWRNORM));
 	vscard_slot_get_status(slot, &st);
 	KUNIT_EXPECT_EQ(test, st.insert_count, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.atr_len, (u32)sizeof(test_atr));
 	KUNIT_EXPECT_EQ(test, st.protocols, VSCARD_PROTO_T1);
-	KUNIT_EXPECT_EQ(test, vscard_slot_poll_mask(slot, st.seq),
-			EPOLLOUT | EPOLLWRNORM);
+	KUNIT_EXPECT_EQ(test, test_mask(slot, st.seq),
+			PM(EPOLLOUT | EPOLLWRNORM));
 
 	/* Remove + reinsert between two reads: insert_count shows it. */
 	seen = st.seq;
@@ -582,7 +589,7 @@ static int vscard_test_agent_fn(void *arg)
 	for (i = 0; i < 2000 && !req; i++) {
 		req = vscard_req_fetch(ag->owner, &slot);
 		if (!req)
-			msleep(1);
+			usleep_range(1000, 2000);
 	}
 	if (!req)
 		goto out;
@@ -791,14 +798,17 @@ static void test_submitters_start(struct kunit *test,
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
+		struct task_struct *task;
+
 		ts[i].slot = slot;
 		init_completion(&ts[i].exited);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(
-			vscard_test_submitter_fn, &ts[i], "vscard-sub")));
+		task = kthread_run(vscard_test_submitter_fn, &ts[i],
+				   "vscard-sub");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	}
 	/* Wait until all are queued. */
 	for (i = 0; i < 2000 && vscard_reqs_count(&slot->reqs) < n; i++)
-		msleep(1);
+		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, vscard_reqs_count(&slot->reqs), n);
 }
 
@@ -923,7 +933,8 @@ static void vscard_test_pool_del_with_open(struct kunit *test)
 	if (IS_ERR(f))
 		kunit_skip(test, "cannot open %s (%ld)", path, PTR_ERR(f));
 	test_submitters_start(test, ts, ARRAY_SIZE(ts), slot);
-	KUNIT_EXPECT_EQ(test, vfs_poll(f, NULL) & (EPOLLHUP | EPOLLERR), 0U);
+	KUNIT_EXPECT_EQ(test, PM(vfs_poll(f, NULL) & (EPOLLHUP | EPOLLERR)),
+			0U);
 
 	KUNIT_EXPECT_EQ(test, vscard_pool_del(c->pool_id), 0);
 	c->pool_id = 0;
@@ -932,7 +943,7 @@ static void vscard_test_pool_del_with_open(struct kunit *test)
 	wait_for_completion(&ts[1].exited);
 	KUNIT_EXPECT_EQ(test, ts[0].ret, -ENODEV);
 	KUNIT_EXPECT_EQ(test, ts[1].ret, -ENODEV);
-	KUNIT_EXPECT_EQ(test, vfs_poll(f, NULL), EPOLLHUP | EPOLLERR);
+	KUNIT_EXPECT_EQ(test, PM(vfs_poll(f, NULL)), PM(EPOLLHUP | EPOLLERR));
 	KUNIT_EXPECT_EQ(test, vscard_slot_wait_status(slot, &seq, 1000),
 			-ENODEV);
 	KUNIT_EXPECT_EQ(test, test_flags(slot), 0U);
@@ -994,7 +1005,7 @@ kunit_test_suites(&vscard_req_suite, &vscard_slot_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vscard");
 MODULE_LICENSE("GPL");
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#ifdef VSCARD_HAVE_STRING_IMPORT_NS
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 #else
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -11,62 +11,50 @@
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(vscard_req_submit,
-	TP_PROTO(u32 minor, u64 id, u32 type, u32 code, u32 tx_len),
-	TP_ARGS(minor, id, type, code, tx_len),
-	TP_STRUCT__entry(
-		__field(u32, minor)
-		__field(u64, id)
-		__field(u32, type)
-		__field(u32, code)
-		__field(u32, tx_len)
-	),
-	TP_fast_assign(
-		__entry->minor = minor;
-		__entry->id = id;
-		__entry->type = type;
-		__entry->code = code;
-		__entry->tx_len = tx_len;
-	),
-	TP_printk("vscard%u id=%#llx type=%u code=%#x tx_len=%u",
-		  __entry->minor, __entry->id, __entry->type, __entry->code,
-		  __entry->tx_len)
+	    TP_PROTO(u32 minor, u64 id, u32 type, u32 code, u32 tx_len),
+	    TP_ARGS(minor, id, type, code, tx_len),
+	    TP_STRUCT__entry(__field(u32, minor)
+			     __field(u64, id)
+			     __field(u32, type)
+			     __field(u32, code)
+			     __field(u32, tx_len)),
+	    TP_fast_assign(__entry->minor = minor;
+			   __entry->id = id;
+			   __entry->type = type;
+			   __entry->code = code;
+			   __entry->tx_len = tx_len;),
+	    TP_printk("vscard%u id=%#llx type=%u code=%#x tx_len=%u",
+		      __entry->minor, __entry->id, __entry->type,
+		      __entry->code, __entry->tx_len)
 );
 
 TRACE_EVENT(vscard_req_complete,
-	TP_PROTO(u32 minor, u64 id, int status, u32 rx_len),
-	TP_ARGS(minor, id, status, rx_len),
-	TP_STRUCT__entry(
-		__field(u32, minor)
-		__field(u64, id)
-		__field(int, status)
-		__field(u32, rx_len)
-	),
-	TP_fast_assign(
-		__entry->minor = minor;
-		__entry->id = id;
-		__entry->status = status;
-		__entry->rx_len = rx_len;
-	),
-	TP_printk("vscard%u id=%#llx status=%d rx_len=%u",
-		  __entry->minor, __entry->id, __entry->status,
-		  __entry->rx_len)
+	    TP_PROTO(u32 minor, u64 id, int status, u32 rx_len),
+	    TP_ARGS(minor, id, status, rx_len),
+	    TP_STRUCT__entry(__field(u32, minor)
+			     __field(u64, id)
+			     __field(int, status)
+			     __field(u32, rx_len)),
+	    TP_fast_assign(__entry->minor = minor;
+			   __entry->id = id;
+			   __entry->status = status;
+			   __entry->rx_len = rx_len;),
+	    TP_printk("vscard%u id=%#llx status=%d rx_len=%u",
+		      __entry->minor, __entry->id, __entry->status,
+		      __entry->rx_len)
 );
 
 TRACE_EVENT(vscard_req_timeout,
-	TP_PROTO(u32 minor, u64 id, bool fetched),
-	TP_ARGS(minor, id, fetched),
-	TP_STRUCT__entry(
-		__field(u32, minor)
-		__field(u64, id)
-		__field(bool, fetched)
-	),
-	TP_fast_assign(
-		__entry->minor = minor;
-		__entry->id = id;
-		__entry->fetched = fetched;
-	),
-	TP_printk("vscard%u id=%#llx fetched=%d",
-		  __entry->minor, __entry->id, __entry->fetched)
+	    TP_PROTO(u32 minor, u64 id, bool fetched),
+	    TP_ARGS(minor, id, fetched),
+	    TP_STRUCT__entry(__field(u32, minor)
+			     __field(u64, id)
+			     __field(bool, fetched)),
+	    TP_fast_assign(__entry->minor = minor;
+			   __entry->id = id;
+			   __entry->fetched = fetched;),
+	    TP_printk("vscard%u id=%#llx fetched=%d",
+		      __entry->minor, __entry->id, __entry->fetched)
 );
 
 #endif /* _VSCARD_TRACE_H */

@@ -61,15 +61,15 @@
 /* ------------------------------------------------------------------------ */
 
 /* struct vscard_status.flags */
-#define VSCARD_STATUS_BOUND	(1U << 0)	/* a remote reader is bound */
-#define VSCARD_STATUS_PRESENT	(1U << 1)	/* a card is in the remote reader */
-#define VSCARD_STATUS_POWERED	(1U << 2)	/* last power request succeeded */
-#define VSCARD_STATUS_LINGERING	(1U << 3)	/* agent gone, slot reserved for its session */
+#define VSCARD_STATUS_BOUND	0x1U	/* a remote reader is bound */
+#define VSCARD_STATUS_PRESENT	0x2U	/* a card is in the remote reader */
+#define VSCARD_STATUS_POWERED	0x4U	/* last power request succeeded */
+#define VSCARD_STATUS_LINGERING	0x8U	/* agent gone, slot reserved for its session */
 
 /* Protocol bits (struct vscard_status.protocols / active_protocol). */
-#define VSCARD_PROTO_T0		(1U << 0)
-#define VSCARD_PROTO_T1		(1U << 1)
-#define VSCARD_PROTO_RAW	(1U << 2)
+#define VSCARD_PROTO_T0		0x1U
+#define VSCARD_PROTO_T1		0x2U
+#define VSCARD_PROTO_RAW	0x4U
 
 /**
  * struct vscard_status - snapshot of a slot, read by VSCARD_IOC_GET_STATUS
@@ -249,6 +249,7 @@ enum vscard_attr {
 	VSCARD_A_PENDING,	/* u32: requests outstanding (dumps) */
 	__VSCARD_A_MAX,
 };
+
 #define VSCARD_A_MAX (__VSCARD_A_MAX - 1)
 
 /* Per-slot counters, nested in VSCARD_A_STATS; all u64. */
@@ -263,6 +264,7 @@ enum vscard_stat_attr {
 	VSCARD_STAT_BINDS,		/* successful binds */
 	__VSCARD_STAT_MAX,
 };
+
 #define VSCARD_STAT_MAX (__VSCARD_STAT_MAX - 1)
 
 /*
@@ -309,6 +311,7 @@ enum vscard_cmd {
 	VSCARD_CMD_EVENT,
 	__VSCARD_CMD_MAX,
 };
+
 #define VSCARD_CMD_MAX (__VSCARD_CMD_MAX - 1)
 
 #endif /* _UAPI_LINUX_VSCARD_H */
