@@ -429,7 +429,11 @@ class FakeClient:
 
     # -- plumbing
     def send(self, pakid, body):
-        self.a.send_frame(DATA, struct.pack("<HH", CORE, pakid) + body)
+        try:
+            self.a.send_frame(DATA, struct.pack("<HH", CORE, pakid) + body)
+        except (BrokenPipeError, ConnectionResetError):
+            if not self.a.exited():
+                raise
 
     def pump(self, until=None, timeout=5.0):
         end = time.time() + timeout

@@ -465,9 +465,20 @@ def test_sigterm_and_reconnect():
     R.check("reconnect of the same session rebinds the same slot",
             klines_of(a, "BIND")[-1] == "BIND 0 %s Remote Reader 00 00" % b"session-1".hex(),
             str(a.klines))
+    c.pump(lambda: card_lines(a)[-1:] == ["CARD 0 1 %s 3" % ATR.hex()], 3)
+    power_up(a, c, req=11)
+    io_ctx = c.calls_named("ConnectW")[-1]["ctx"]
+    mon_ctx = c.calls_named("GetStatusChangeW")[-1]["ctx"]
     rc = a.stop(signal.SIGTERM)
     R.check("SIGTERM: exit 0 after unbinding with linger",
             rc == 0 and klines_of(a, "UNBIND")[-1] == "UNBIND 0 60000", str(a.klines))
+    c.pump(timeout=0.5)
+    rel = [x["ctx"] for x in c.calls_named("ReleaseContext")]
+    R.check("SIGTERM: monitor GSC cancelled, monitor and I/O contexts released "
+            "(no remote transaction left behind)",
+            any(x["ctx"] == mon_ctx for x in c.calls_named("Cancel"))
+            and mon_ctx in rel and io_ctx in rel and not any(c.txn.values())
+            and not c.contexts, str(rel))
     R.check("sigterm: no sanitizer report", a.sanitizer_clean())
 
 

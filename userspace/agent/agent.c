@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -481,6 +482,8 @@ out:
 
 void agent_shutdown(struct agent *a)
 {
+	if (a->chan_up && a->chan_open)
+		scard_teardown(a);
 	if (a->kp) {
 		/* Keep our slots reserved so a reconnecting session finds them. */
 		rm_free_all(a);
@@ -489,6 +492,14 @@ void agent_shutdown(struct agent *a)
 		a->kp = NULL;
 	}
 	if (a->chan_up) {
+		/* Last words to a live adapter: block, but at most 1 s. */
+		struct timeval tv = { .tv_sec = 1 };
+		int fl = fcntl(a->chan.fd, F_GETFL);
+
+		setsockopt(a->chan.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (fl >= 0)
+			fcntl(a->chan.fd, F_SETFL, fl & ~O_NONBLOCK);
+		a->chan.blocking = true;
 		svc_io_flush(&a->chan);
 		svc_io_fini(&a->chan);
 		a->chan_up = false;

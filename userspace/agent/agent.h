@@ -192,6 +192,7 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 		      uint32_t io_status, const uint8_t *out, size_t out_len);
 void scard_timeout(struct agent *a, const struct ct_entry *e);
 void scard_tick(struct agent *a, uint64_t now);
+void scard_teardown(struct agent *a);
 uint64_t scard_next_deadline(const struct agent *a);
 int scard_send(struct agent *a, uint64_t owner, uint32_t ioctl,
 	       struct bytebuf *in, uint32_t out_len, uint32_t timeout_ms,

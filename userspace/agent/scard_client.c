@@ -347,6 +347,43 @@ void scard_timeout(struct agent *a, const struct ct_entry *e)
 		rm_job_timeout(a, r, e);
 }
 
+/*
+ * Leaving while the client is still there: cancel the monitor's pending
+ * GetStatusChange and release every context we own.  Releasing an I/O
+ * context also disconnects its handle and ends its transaction, so the
+ * remote user is never left with a card locked by a dead agent.  Nobody
+ * waits for the replies.
+ */
+void scard_teardown(struct agent *a)
+{
+	struct reader *r;
+	struct bytebuf b;
+
+	if (!a->rdpdr.have_scard)
+		return;
+	bb_init(&b);
+	if (a->mon.have_ctx) {
+		if (a->mon.gsc_pending)
+			scard_cancel_context(a, 0, &a->mon.ctx);
+		esc_enc_context(&b, &a->mon.ctx);
+		scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0, 0, NULL);
+		bb_reset(&b);
+		a->mon.have_ctx = false;
+	}
+	for (r = a->readers; r; r = r->next) {
+		if (!r->have_ctx)
+			continue;
+		if (r->busy)
+			scard_cancel_context(a, 0, &r->ctx);
+		esc_enc_context(&b, &r->ctx);
+		scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0, 0, NULL);
+		bb_reset(&b);
+		r->have_ctx = r->have_handle = r->in_txn = false;
+	}
+	bb_free(&b);
+	log_info("scard: remote contexts released");
+}
+
 uint64_t scard_next_deadline(const struct agent *a)
 {
 	return a->mon.state == MON_BACKOFF ? a->mon.backoff_until : 0;

@@ -11,6 +11,7 @@ int svc_io_init(struct svc_io *io, int fd)
 {
 	io->fd = fd;
 	io->eof = false;
+	io->blocking = false;
 	bb_init(&io->out);
 	io->inbuf = malloc(SVCFRAME_BUF_SIZE);
 	if (!io->inbuf)
@@ -100,7 +101,8 @@ int svc_io_flush(struct svc_io *io)
 	ssize_t n;
 
 	while (io->out.len) {
-		n = send(io->fd, io->out.data, io->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(io->fd, io->out.data, io->out.len,
+			 MSG_NOSIGNAL | (io->blocking ? 0 : MSG_DONTWAIT));
 		if (n < 0 && errno == ENOTSOCK)
 			n = write(io->fd, io->out.data, io->out.len);
 		if (n > 0) {

@@ -26,6 +26,7 @@ struct svc_io {
 	uint8_t *inbuf;			/* SVCFRAME_BUF_SIZE bytes */
 	struct bytebuf out;
 	bool eof;
+	bool blocking;			/* flush waits (SO_SNDTIMEO bounds it) */
 };
 
 /* 0 or -ENOMEM. */
