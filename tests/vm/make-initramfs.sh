@@ -39,7 +39,9 @@ if [ -n "$kver" ]; then
 	done
 fi
 mkdir -p "$(dirname "$out")"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
-mv "$out.tmp" "$out"
-echo "$stamp" > "$out.stamp"
+# Concurrent runs may build the same image: write privately, rename.
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
+echo "$stamp" > "$out.stamp.$$"
+mv "$out.stamp.$$" "$out.stamp"
 echo "$out"

@@ -7,31 +7,42 @@
 #   tests/vm/run.sh --kernel {debug|6.1|6.12} [--timeout SEC] [--name NAME]
 #                   [--mem MB] [--no-kmemleak] [--shell] -- CMD [ARGS...]
 #
-# The guest runs CMD as root in the current directory (same absolute path).
+# The guest runs this machine's own userspace; CMD runs as root in the
+# current directory (same absolute path; writes there are discarded).
 # $VM_OUT inside the guest is a writable directory shared with the host
-# (build/vm/NAME/out).  Exit status: CMD's status; 124 on timeout; 125 if
-# the kernel printed a splat (BUG, WARNING, KASAN, lockdep, kmemleak, hung
-# task, ...) even when CMD succeeded; 126 for rig errors.
+# (build/vm/NAME/out, printed on stderr); the console log is saved as
+# build/vm/NAME/console.log.  CMD's output is streamed to stdout.
+#
+# Exit status: CMD's status if the kernel stayed clean; 125 if the kernel
+# printed a splat (BUG, WARNING, Oops, KASAN, lockdep, hung task, RCU stall,
+# kmemleak report, ...) even when CMD succeeded; 124 on timeout (QEMU is
+# killed); 126 for rig errors.  On the debug kernel the kmemleak procedure
+# runs around CMD (clear before; two scans 6 s apart after) unless
+# --no-kmemleak is given.  --shell gives an interactive shell instead.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 kernel=6.1 timeout=600 name= mem= kmemleak=1 shell=0
+usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 126; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--timeout) timeout=$2; shift 2 ;;
-	--name) name=$2; shift 2 ;;
-	--mem) mem=$2; shift 2 ;;
+	--kernel) kernel=${2:?}; shift 2 ;;
+	--timeout) timeout=${2:?}; shift 2 ;;
+	--name) name=${2:?}; shift 2 ;;
+	--mem) mem=${2:?}; shift 2 ;;
 	--no-kmemleak) kmemleak=0; shift ;;
 	--shell) shell=1; shift ;;
+	-h|--help) usage ;;
 	--) shift; break ;;
-	*) echo "run.sh: unknown option $1" >&2; exit 126 ;;
+	*) echo "run.sh: unknown option $1" >&2; usage ;;
 	esac
 done
-[ $# -gt 0 ] || [ "$shell" = 1 ] || { echo "run.sh: no command given" >&2; exit 126; }
+[ $# -gt 0 ] || [ "$shell" = 1 ] || { echo "run.sh: no command given" >&2; usage; }
+case "$timeout" in ''|*[!0-9]*) echo "run.sh: bad --timeout '$timeout'" >&2; exit 126 ;; esac
 
 die() { echo "run.sh: $*" >&2; exit 126; }
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run scripts/install-deps.sh)"
 
 case "$kernel" in
 debug)
@@ -45,6 +56,7 @@ esac
 [ -r "$bzimage" ] || die "kernel image $bzimage missing (run scripts/install-deps.sh)"
 
 name=${name:-$kernel-$$}
+case "$name" in */*|.*) die "bad --name '$name'" ;; esac
 vmdir=$top/build/vm/$name
 rm -rf "$vmdir"
 mkdir -p "$vmdir/out"
@@ -52,16 +64,20 @@ chmod 777 "$vmdir/out"
 initrd=$("$here/make-initramfs.sh" "$kernel" "$kver") || die "initramfs build failed"
 
 {
-	printf 'VM_CWD=%q\nVM_KMEMLEAK=%s\nVM_SHELL=%s\n' "$PWD" "$kmemleak" "$shell"
+	printf 'VM_CWD=%q\nVM_KMEMLEAK=%s\nVM_SHELL=%s\nVM_KERNEL=%q\nVM_EPOCH=%s\n' \
+		"$PWD" "$kmemleak" "$shell" "$kernel" "$(date +%s)"
+	[ "$shell" = 1 ] && printf 'VM_TERM=%q\n' "${TERM:-dumb}"
 	printf 'export VSCARD_TOP=%q\n' "$top"
 } > "$vmdir/out/env.sh"
-printf '%q ' "$@" > "$vmdir/out/cmd.sh"
-echo >> "$vmdir/out/cmd.sh"
+if [ $# -gt 0 ]; then printf '%q ' "$@"; echo; fi > "$vmdir/out/cmd.sh"
 
 console=$vmdir/console.log
+# Generous stall bounds: TCG guests on a busy 2-core host run slowly.
 append="console=ttyS0 loglevel=7 panic=-1 oops=panic rdinit=/init"
+append="$append softlockup_panic=0 hung_task_panic=0 watchdog_thresh=30"
+append="$append rcupdate.rcu_cpu_stall_timeout=60"
 [ "$kernel" = debug ] && append="$append kmemleak=on"
-append="$append softlockup_panic=0 hung_task_panic=0"
+# KVM is never used: it hangs on the project's build machines.
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem" -nographic
 	-no-reboot -monitor none -nodefaults
 	-kernel "$bzimage" -initrd "$initrd" -append "$append"
@@ -69,24 +85,43 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem" -nographic
 	-virtfs "local,path=$vmdir/out,mount_tag=vmout,security_model=none,id=vmout"
 	-device virtio-rng-pci)
 
+echo "run.sh: $name: kernel $kernel, VM_OUT=$vmdir/out" >&2
 if [ "$shell" = 1 ]; then
-	exec "${qemu[@]}" -serial mon:stdio
+	"${qemu[@]}" -serial mon:stdio || true
+	exit 0
 fi
 
+start=$SECONDS
+timeout -k 5 "$timeout" "${qemu[@]}" -serial "file:$console" \
+	</dev/null >"$vmdir/qemu.log" 2>&1 &
+qpid=$!
+trap 'kill $qpid 2>/dev/null || true' EXIT
+# Stream the command's output while the guest runs; tail exits with QEMU.
+tail -n +1 -F --pid=$qpid "$vmdir/out/output.log" 2>/dev/null || true
 rc=0
-timeout --foreground -k 5 "$timeout" "${qemu[@]}" -serial "file:$console" </dev/null >"$vmdir/qemu.log" 2>&1 || rc=$?
-[ -f "$vmdir/out/output.log" ] && cat "$vmdir/out/output.log"
+wait $qpid || rc=$?
+trap - EXIT
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	echo "run.sh: VM timed out after $timeout s (console: $console)" >&2
 	exit 124
 fi
-[ -f "$vmdir/out/status" ] || { echo "run.sh: the guest did not finish (console: $console)" >&2; tail -30 "$console" >&2; exit 126; }
+[ -f "$vmdir/out/status" ] || {
+	echo "run.sh: the guest did not finish (QEMU status $rc; console: $console)" >&2
+	tail -30 "$console" >&2
+	cat "$vmdir/qemu.log" >&2
+	exit 126
+}
 status=$(cat "$vmdir/out/status")
 
-splat=$("$here/find-splats.sh" "$console" "$vmdir/out/dmesg.log" "$vmdir/out/kmemleak.log" || true)
+splat=$("$here/find-splats.sh" "$console" "$vmdir/out/dmesg.log" || true)
+if [ -s "$vmdir/out/kmemleak.log" ]; then
+	splat+=$'\n'$(grep -E 'unreferenced object|comm "|backtrace|^ +\[' "$vmdir/out/kmemleak.log" | head -20)
+fi
 if [ -n "$splat" ]; then
 	echo "run.sh: kernel splat in $name (console: $console):" >&2
-	echo "$splat" | sed 's/^/SPLAT: /' >&2
+	sed '/^$/d; s/^/SPLAT: /' <<<"$splat" | awk '!seen[$0]++' | head -60 >&2
 	exit 125
 fi
+[ ! -e "$vmdir/out/kmemleak-unavailable" ] || die "kmemleak unavailable on the debug kernel"
+echo "run.sh: $name: status $status after $((SECONDS - start)) s" >&2
 exit "$status"
