@@ -102,7 +102,7 @@ static void on_channel_open(struct agent *a, const uint8_t *p, uint32_t len)
 	rdpdr_start(a);
 }
 
-static void handle_frame(struct agent *a, const struct svc_frame *f)
+void agent_handle_frame(struct agent *a, const struct svc_frame *f)
 {
 	a->stats.frames_in++;
 	switch (f->type) {
@@ -187,7 +187,7 @@ static void on_channel(struct ev_handler *h, uint32_t events)
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		rd = svc_io_read(&a->chan);
 	while ((ret = svc_io_peek(&a->chan, &f)) == 1) {
-		handle_frame(a, &f);
+		agent_handle_frame(a, &f);
 		if (!a->chan_up)
 			return;
 		svc_io_pop(&a->chan);
@@ -450,6 +450,26 @@ static int setup(struct agent *a)
 		log_err("channel: fd %d unusable", fd);
 		return AGENT_EXIT_CHANNEL;
 	}
+	return 0;
+}
+
+/*
+ * In-process harness entry (the fuzzer): a channel and a fake kernel on the
+ * given sockets, no event loop, no signals, no timers.
+ */
+int agent_attach_for_test(struct agent *a, int chan_fd, int kern_fd)
+{
+	a->timer_h.fd = a->signal_h.fd = a->kern_h.fd = a->listen_h.fd = -1;
+	a->chan_h.fd = -1;
+	a->loop.epfd = -1;
+	ct_init(&a->ct, 1);
+	a->next_uid = MONITOR_OWNER + 1;
+	a->kp = kernel_fake_open(kern_fd, a->cfg.pool);
+	if (!a->kp)
+		return -ENOMEM;
+	if (svc_io_init(&a->chan, chan_fd))
+		return -ENOMEM;
+	a->chan_up = true;
 	return 0;
 }
 

@@ -22,6 +22,8 @@ void log_set_level(enum log_level level)
 {
 	if (level > LOG_TRACE)
 		level = LOG_TRACE;
+	if (level < LOG_NONE)
+		level = LOG_NONE;
 	current_level = level;
 }
 
@@ -49,7 +51,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	struct timespec ts;
 	va_list ap;
 
-	if (level > current_level)
+	if ((int)level > (int)current_level)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	fprintf(stderr, "vscard-agent[%ld.%03ld] %s: ", (long)ts.tv_sec,
@@ -66,7 +68,7 @@ void log_hex(const char *what, const void *data, unsigned long len)
 	char line[64 * 3 + 1];
 	unsigned long i, n = len > 64 ? 64 : len;
 
-	if (current_level < LOG_TRACE)
+	if ((int)current_level < (int)LOG_TRACE)
 		return;
 	for (i = 0; i < n; i++)
 		snprintf(line + 3 * i, 4, "%02x ", p[i]);

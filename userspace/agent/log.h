@@ -4,6 +4,7 @@
 #define AGENT_LOG_H
 
 enum log_level {
+	LOG_NONE = -1,		/* silent (fuzzing) */
 	LOG_ERR = 0,
 	LOG_WARN,
 	LOG_INFO,

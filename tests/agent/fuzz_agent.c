@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: the whole agent state machine (svcport frames ->
+ * RDPDR server -> CompletionId table -> RDPESC decoders -> reader model)
+ * with the fake-kernel seam, in process.
+ *
+ * Each input starts from a completed handshake (announce reply, name,
+ * caps with User Logged On, one smart-card device), then is read as
+ * records {u8 kind, u16 len, len bytes}:
+ *   kind 0: a DATA frame with these bytes (any RDPDR PDU)
+ *   kind 1: a DR_CONTROL_RSP for an outstanding CompletionId (chosen by
+ *           the first byte) with IoStatus 0 and the rest as OutputBuffer
+ *   kind 2: a kernel request REQ <slot> <id> <type> <code> <rx_max> <data>
+ *   kind 3: a control frame: RESET, CHANNEL_CLOSE, CHANNEL_OPEN, or
+ *           "every deadline passed" (timeouts + Cancel paths)
+ *   kind 4: a raw frame of any type with these bytes
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vscard/svcport.h>
+
+#include "agent.h"
+#include "agent_main.h"
+#include "log.h"
+
+/* The fuzzer has no netlink; the agent is attached to the fake kernel. */
+struct kernel_port *kernel_nl_open(uint32_t pool, int *err)
+{
+	(void)pool;
+	*err = -ENOSYS;
+	return NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void drain(int fd)
+{
+	char buf[65536];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void frame(struct agent *a, uint16_t type, const void *p, uint32_t len)
+{
+	struct svc_frame f = { .type = type, .len = len, .payload = p };
+
+	agent_handle_frame(a, &f);
+}
+
+static void pdu(struct agent *a, uint16_t pakid, const void *body, size_t len)
+{
+	uint8_t buf[4 + 8192];
+
+	if (len > 8192)
+		return;
+	buf[0] = 0x72;
+	buf[1] = 0x44;
+	buf[2] = pakid & 0xff;
+	buf[3] = pakid >> 8;
+	memcpy(buf + 4, body, len);
+	frame(a, SVCPORT_DATA, buf, (uint32_t)(4 + len));
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = v >> 24;
+}
+
+static void channel_open(struct agent *a)
+{
+	static const uint8_t tlv[] = { 1, 0, 4, 0, 'f', 'u', 'z', 'z' };
+
+	frame(a, SVCPORT_CHANNEL_OPEN, tlv, sizeof(tlv));
+}
+
+static void handshake(struct agent *a)
+{
+	static const uint8_t name[] = {
+		1, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 'F', 0, 'Z', 0, 0, 0 };
+	static const uint8_t caps[] = {
+		2, 0, 0, 0,
+		1, 0, 44, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 13, 0,
+		0xff, 0xff, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0,
+		5, 0, 8, 0, 1, 0, 0, 0 };
+	static const uint8_t dev[] = {
+		1, 0, 0, 0, 0x20, 0, 0, 0, 1, 0, 0, 0,
+		'S', 'C', 'A', 'R', 'D', 0, 0, 0, 0, 0, 0, 0 };
+	uint8_t reply[8];
+
+	reply[0] = 1;
+	reply[1] = 0;
+	reply[2] = 13;
+	reply[3] = 0;
+	put32(reply + 4, a->rdpdr.client_id);
+	pdu(a, 0x4343, reply, sizeof(reply));
+	pdu(a, 0x434E, name, sizeof(name));
+	pdu(a, 0x4350, caps, sizeof(caps));
+	pdu(a, 0x4441, dev, sizeof(dev));
+}
+
+static void completion(struct agent *a, const uint8_t *p, size_t len)
+{
+	uint8_t buf[16 + 4 + 4096];
+	uint32_t cid;
+
+	if (!len || !a->ct.n || len - 1 > 4096)
+		return;
+	cid = a->ct.v[p[0] % a->ct.n].cid;
+	put32(buf, 1);
+	put32(buf + 4, cid);
+	put32(buf + 8, 0);
+	put32(buf + 12, (uint32_t)(len - 1));
+	memcpy(buf + 16, p + 1, len - 1);
+	/* pdu() adds the RDPDR header: pass the body after it. */
+	pdu(a, 0x4943, buf, 16 + len - 1);
+}
+
+static void kernel_request(struct agent *a, int kfd, const uint8_t *p, size_t len)
+{
+	char line[600];
+	size_t i, n;
+	int off;
+
+	if (len < 4)
+		return;
+	off = snprintf(line, sizeof(line), "REQ %u %u %u %u %u ", p[0] % 3, p[1],
+		       p[2] % 7, p[3] == 0xff ? 0x42000d48 : p[3],
+		       len > 4 ? p[4] * 3u : 258u);
+	n = len - 4 > 250 ? 250 : len - 4;
+	for (i = 0; i < n; i++)
+		off += snprintf(line + off, sizeof(line) - (size_t)off, "%02x", p[4 + i]);
+	if (!n)
+		off += snprintf(line + off, sizeof(line) - (size_t)off, "-");
+	line[off++] = '\n';
+	if (write(kfd, line, (size_t)off) == off)
+		a->kp->ops->process(a->kp, a);
+}
+
+static void control(struct agent *a, const uint8_t *p, size_t len)
+{
+	struct ct_entry e;
+
+	switch (len ? p[0] % 4 : 0) {
+	case 0:
+		frame(a, SVCPORT_RESET, NULL, 0);
+		handshake(a);
+		break;
+	case 1:
+		frame(a, SVCPORT_CHANNEL_CLOSE, NULL, 0);
+		break;
+	case 2:
+		channel_open(a);
+		handshake(a);
+		break;
+	case 3:
+		while (ct_expire_one(&a->ct, ~0ull >> 1, &e))
+			scard_timeout(a, &e);
+		scard_tick(a, ~0ull >> 1);
+		rm_tick(a, ~0ull >> 1);
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int quiet;
+	struct agent *a;
+	int sv[2], kv[2], big = 4 << 20;
+	size_t off = 0;
+
+	if (!quiet) {
+		log_set_level(getenv("FUZZ_LOG") ? LOG_TRACE : LOG_NONE);
+		quiet = 1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || socketpair(AF_UNIX, SOCK_STREAM, 0, kv))
+		abort();
+	for (int i = 0; i < 2; i++) {
+		setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+		setsockopt(kv[i], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	}
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	fcntl(kv[1], F_SETFL, O_NONBLOCK);
+	a = calloc(1, sizeof(*a));
+	a->cfg.channel_fd = -1;
+	a->cfg.fake_kernel_fd = kv[0];
+	a->cfg.linger_ms = 1000;
+	a->cfg.request_timeout_ms = 1000;
+	a->cfg.call_timeout_ms = 1000;
+	a->cfg.txn_idle_ms = 0;
+	a->cfg.transactions = true;
+	if (agent_attach_for_test(a, sv[0], kv[0]))
+		abort();
+	channel_open(a);
+	handshake(a);
+	while (off + 3 <= size && !a->stop && a->chan_up) {
+		uint8_t kind = data[off];
+		size_t len = data[off + 1] | (size_t)data[off + 2] << 8;
+		const uint8_t *p = data + off + 3;
+
+		off += 3;
+		if (len > size - off)
+			len = size - off;
+		off += len;
+		switch (kind % 5) {
+		case 0:
+			frame(a, SVCPORT_DATA, p, (uint32_t)len);
+			break;
+		case 1:
+			completion(a, p, len);
+			break;
+		case 2:
+			kernel_request(a, kv[1], p, len);
+			break;
+		case 3:
+			control(a, p, len);
+			break;
+		case 4:
+			frame(a, len ? p[0] : 0, p, (uint32_t)len);
+			break;
+		}
+		drain(sv[1]);
+		drain(kv[1]);
+	}
+	drain(sv[1]);
+	drain(kv[1]);
+	agent_shutdown(a);	/* closes sv[0] and kv[0] */
+	close(sv[1]);
+	close(kv[1]);
+	free(a);
+	return 0;
+}
