@@ -37,5 +37,6 @@ $(AGENT_FUZZ): $(AGENT_FUZZ_SRCS) $(AGENT_HDRS) $(wildcard userspace/rdp/src/*.h
 .PHONY: fuzz-agent
 fuzz-agent: $(AGENT_FUZZ)
 	@mkdir -p $(O)/agent/fuzz-corpus
+	/usr/bin/python3 tests/agent/make_fuzz_seeds.py $(O)/agent/fuzz-corpus
 	$(AGENT_FUZZ) -max_total_time=$(AGENT_FUZZ_SECONDS) -print_final_stats=1 \
 		$(O)/agent/fuzz-corpus

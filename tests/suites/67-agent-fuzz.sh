@@ -16,6 +16,8 @@ fi
 [ -x "$bin" ] || { echo "FAIL: agent-fuzz: $bin not built (make tests)"; exit 1; }
 corpus=$(mktemp -d)
 log=$(mktemp)
+/usr/bin/python3 "$top/tests/agent/make_fuzz_seeds.py" "$corpus" ||
+	{ echo "FAIL: agent-fuzz: seed generation"; exit 1; }
 "$bin" -runs="$runs" -seed=1 -print_final_stats=1 "$corpus" >"$log" 2>&1
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
