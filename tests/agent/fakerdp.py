@@ -265,8 +265,13 @@ class Agent:
     seq = 0
 
     def __init__(self, *args, key=b"session-1", log=None, open_channel=True,
-                 hello=True, fake_kernel=True):
+                 hello=True, fake_kernel=True, listen=None, connect=None):
         self.chan, chan_peer = socket.socketpair()
+        if listen or connect:
+            # Unix-socket channel modes instead of an inherited fd.
+            self.chan.close()
+            chan_peer.close()
+            chan_peer = None
         self.kern, kern_peer = socket.socketpair()
         if not fake_kernel:
             # The real vscard.ko: the test-seam socket just stays silent.
@@ -282,17 +287,35 @@ class Agent:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-        cf = chan_peer.fileno()
-        cmd = [AGENT, "--fd", str(cf), "-v"]
-        fds = [cf]
+        if listen:
+            cmd, fds = [AGENT, "--listen", listen, "-v"], []
+        elif connect:
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            if os.path.exists(connect):
+                os.unlink(connect)
+            srv.bind(connect)
+            srv.listen(1)
+            cmd, fds = [AGENT, "--connect", connect, "-v"], []
+        else:
+            cf = chan_peer.fileno()
+            cmd = [AGENT, "--fd", str(cf), "-v"]
+            fds = [cf]
         if kern_peer:
             cmd += ["--fake-kernel-fd", str(kern_peer.fileno())]
             fds.append(kern_peer.fileno())
         self.proc = subprocess.Popen(cmd + list(args), pass_fds=fds,
                                      stderr=self.logf, env=env)
-        chan_peer.close()
+        if listen:
+            self.chan = self._connect(listen)
+        elif connect:
+            srv.settimeout(10)
+            self.chan, _ = srv.accept()
+            srv.close()
+        else:
+            chan_peer.close()
         if kern_peer:
             kern_peer.close()
+        self.listen_path = listen
         self.rx = b""
         self.krx = b""
         self.klines = []
@@ -301,6 +324,25 @@ class Agent:
             self.send_frame(HELLO, struct.pack("<II", 1, 0) + b"fakerdp")
         if open_channel:
             self.open(key)
+
+    def _connect(self, path):
+        end = time.time() + 10
+        while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+                return s
+            except OSError:
+                s.close()
+                if time.time() > end or self.proc.poll() is not None:
+                    raise
+                time.sleep(0.05)
+
+    def reconnect(self):
+        """--listen mode: drop the adapter connection and connect again."""
+        self.chan.close()
+        self.rx = b""
+        self.chan = self._connect(self.listen_path)
 
     def open(self, key=b"session-1"):
         tlv = b""

@@ -507,6 +507,30 @@ def test_adapter_eof():
             rc == 0 and klines_of(a, "UNBIND") == ["UNBIND 0 60000"], "rc=%s %s" % (rc, a.klines))
 
 
+def test_listen_and_connect_modes():
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "agent-%d.sock" % os.getpid())
+    a = Agent(listen=path)
+    c = FakeClient(a)
+    ok = wait_bound(a, c)
+    R.check("--listen: an adapter connects and the reader is bound", ok)
+    a.reconnect()          # adapter goes away and comes back
+    a.send_frame(HELLO, struct.pack("<II", 1, 0) + b"again")
+    a.open(b"session-1")
+    c.pump(lambda: len(klines_of(a, "BIND")) >= 2, 5)
+    R.check("--listen: adapter EOF keeps the agent; the next adapter rebinds the same slot",
+            not a.exited() and klines_of(a, "UNBIND") == ["UNBIND 0 60000"]
+            and klines_of(a, "BIND")[-1].startswith("BIND 0 "), str(a.klines))
+    rc = a.stop()
+    R.check("--listen: exit 0 and the socket file is removed",
+            rc == 0 and not os.path.exists(path))
+    b = Agent(connect=path)
+    c = FakeClient(b)
+    R.check("--connect: the agent connects to the adapter and binds", wait_bound(b, c))
+    finish(b, "connect-mode")
+    if os.path.exists(path):
+        os.unlink(path)
+
+
 def test_usage():
     import subprocess
     p = subprocess.run([AGENT, "--pool"], capture_output=True)

@@ -69,30 +69,6 @@ void bb_u8(struct bytebuf *b, uint8_t v)
 	bb_put(b, &v, 1);
 }
 
-void bb_u16(struct bytebuf *b, uint16_t v)
-{
-	uint8_t x[2] = { v & 0xff, v >> 8 };
-
-	bb_put(b, x, 2);
-}
-
-void bb_u32(struct bytebuf *b, uint32_t v)
-{
-	uint8_t x[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
-
-	bb_put(b, x, 4);
-}
-
-void bb_set_u32(struct bytebuf *b, size_t off, uint32_t v)
-{
-	if (off > b->len || b->len - off < 4)
-		return;
-	b->data[off] = v & 0xff;
-	b->data[off + 1] = (v >> 8) & 0xff;
-	b->data[off + 2] = (v >> 16) & 0xff;
-	b->data[off + 3] = v >> 24;
-}
-
 void bb_consume(struct bytebuf *b, size_t n)
 {
 	if (n >= b->len) {
@@ -103,49 +79,3 @@ void bb_consume(struct bytebuf *b, size_t n)
 	b->len -= n;
 }
 
-void br_init(struct byterd *r, const void *p, size_t len)
-{
-	r->p = p;
-	r->len = len;
-	r->off = 0;
-	r->err = false;
-}
-
-size_t br_left(const struct byterd *r)
-{
-	return r->err ? 0 : r->len - r->off;
-}
-
-const uint8_t *br_bytes(struct byterd *r, size_t n)
-{
-	const uint8_t *p;
-
-	if (r->err || n > r->len - r->off) {
-		r->err = true;
-		return NULL;
-	}
-	p = r->p + r->off;
-	r->off += n;
-	return p;
-}
-
-uint8_t br_u8(struct byterd *r)
-{
-	const uint8_t *p = br_bytes(r, 1);
-
-	return p ? p[0] : 0;
-}
-
-uint16_t br_u16(struct byterd *r)
-{
-	const uint8_t *p = br_bytes(r, 2);
-
-	return p ? get_le16(p) : 0;
-}
-
-uint32_t br_u32(struct byterd *r)
-{
-	const uint8_t *p = br_bytes(r, 4);
-
-	return p ? get_le32(p) : 0;
-}
