@@ -531,6 +531,84 @@ def test_listen_and_connect_modes():
         os.unlink(path)
 
 
+def test_reset_and_attrib_requests():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    power_up(a, c)
+    n_begin = len(c.calls_named("BeginTransaction"))
+    a.ksend("REQ 0 2 1 3 64 -")          # warm reset
+    c.pump(lambda: any(d[2] == "2" for d in done_lines(a)), 5)
+    d = [x for x in done_lines(a) if x[2] == "2"]
+    rc = c.calls_named("Reconnect")
+    R.check("POWER RESET -> Reconnect(SHARED, T0|T1, RESET_CARD) + StatusW, ATR back",
+            rc and rc[0]["init"] == 1 and rc[0]["share"] == 2 and rc[0]["protocols"] == 3
+            and c.calls[-1]["ioctl"] == "StatusW" and d and d[0][6] == ATR.hex(), str(d))
+    R.check("the remote transaction survives a warm reset (no second Begin)",
+            len(c.calls_named("BeginTransaction")) == n_begin and any(c.txn.values()))
+    a.ksend("REQ 0 3 1 1 64 -")          # power up while powered
+    c.pump(lambda: any(d[2] == "3" for d in done_lines(a)), 5)
+    R.check("POWER UP with a live handle reconnects instead of a second ConnectW",
+            len(c.calls_named("ConnectW")) == 1 and len(c.calls_named("Reconnect")) == 2)
+    a.ksend("REQ 0 4 5 %d 0 01020304" % 0x00090303)
+    c.pump(lambda: any(d[2] == "4" for d in done_lines(a)), 5)
+    sa = c.calls_named("SetAttrib")
+    d = [x for x in done_lines(a) if x[2] == "4"]
+    R.check("SET_ATTRIB -> SetAttrib with the attribute id and bytes",
+            sa and sa[0]["attr"] == 0x00090303 and sa[0]["data"] == b"\x01\x02\x03\x04"
+            and d and d[0][3] == "0", str(d))
+    a.ksend("REQ 3 5 2 2 258 00a4")      # slot nobody bound
+    c.pump(lambda: any(d[2] == "5" for d in done_lines(a)), 5)
+    d = [x for x in done_lines(a) if x[2] == "5"]
+    R.check("request for a slot without a remote reader -> -ENOMEDIUM at once",
+            d and d[0][3] == "-123", str(d))
+    c.remove("Remote Reader 00 00")
+    c.pump(lambda: card_lines(a)[-1:] == ["CARD 0 0 - 0"], 3)
+    transmit(a, c, "00a4", req=6)
+    d = [x for x in done_lines(a) if x[2] == "6"]
+    R.check("request while the remote card is out -> -ENOMEDIUM, nothing sent",
+            d and d[0][3] == "-123" and len(c.calls_named("Transmit")) == 0, str(d))
+    finish(a, "reset-attrib")
+
+
+def test_client_quirks():
+    # Error returns truncated after ReturnCode (FreeRDP), service not up yet.
+    a = Agent()
+    c = FakeClient(a)
+    state = {"n": 0}
+
+    def hook(cid, call):
+        if call["ioctl"] == "EstablishContext" and state["n"] == 0:
+            state["n"] += 1
+            c.complete(cid, NdrWriter().u32(0x8010001D).finish())   # rc + pad only
+            return "drop"
+        return None
+    c.hook = hook
+    ok = wait_bound(a, c, timeout=8)
+    est = c.calls_named("EstablishContext")
+    R.check("EstablishContext SCARD_E_NO_SERVICE (truncated body) -> retried, then bound",
+            ok and len(est) == 2, str(len(est)))
+    # A client whose GetStatusChange returns at once without any change.
+    def quiet(cid, call):
+        if call["ioctl"] == "GetStatusChangeW":
+            st = [(n, cur) for n, cur in call["states"]]
+            w = NdrWriter().u32(0, len(st)).ref().u32(len(st))
+            for n, cur in st:
+                atr = ATR if n != PNP else b""
+                w.u32(cur, cur, len(atr)).raw(atr.ljust(36, b"\0"))
+            c.complete(cid, w.finish())
+            return "drop"
+        return None
+    c.hook = quiet
+    c.remove("Remote Reader 00 00")      # wake the pending GSC once
+    n0 = len(c.calls_named("GetStatusChangeW"))
+    c.pump(timeout=2.0)
+    n = len(c.calls_named("GetStatusChangeW")) - n0
+    R.check("GSC returning at once with no change is backed off (%d calls in 2 s)" % n,
+            0 < n <= 12)
+    finish(a, "quirks")
+
+
 def test_usage():
     import subprocess
     p = subprocess.run([AGENT, "--pool"], capture_output=True)
