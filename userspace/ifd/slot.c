@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-slot state: the /dev/vscardN file, its cached status, the event wait
+ * and its stop kick.
+ *
+ * Locking: s->lock guards the fields and is held only for short, local
+ * work (open, GET_STATUS).  Requests that wait for the remote side run
+ * outside it, counted in s->users so that the file is closed only once
+ * nobody uses it; presence checks therefore never wait behind a slow APDU.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ifd.h"
+
+int ifd_slot_init(struct ifd_slot *s, uint32_t pool, uint32_t index,
+		  const char *sysfs, const char *devdir)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->pool = pool;
+	s->index = index;
+	s->sysfs = sysfs;
+	s->devdir = devdir;
+	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stop_fd < 0)
+		return -errno;
+	pthread_mutex_init(&s->lock, NULL);
+	return 0;
+}
+
+/* Close the file if it is stale and unused.  Called with s->lock held. */
+static void reap_locked(struct ifd_slot *s)
+{
+	if (s->fd >= 0 && s->stale && !s->users) {
+		close(s->fd);
+		s->fd = -1;
+		s->stale = false;
+		s->have_st = false;
+	}
+}
+
+void ifd_slot_destroy(struct ifd_slot *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stale = true;
+	reap_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	/* Threads still inside keep the mutex and eventfd valid: the slot
+	 * structure is never freed, only re-initialised by the caller once
+	 * pcscd opens the channel again. */
+}
+
+/* Open the slot's node if needed.  Called with s->lock held. */
+static bool open_locked(struct ifd_slot *s)
+{
+	struct vscard_status st;
+	char path[300];
+	uint32_t ver = 0;
+	int fd;
+
+	reap_locked(s);
+	if (s->fd >= 0)
+		return !s->stale;
+	if (ifd_node_path(s->sysfs, s->devdir, s->pool, s->index, path,
+			  sizeof(path)))
+		return false;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* Same major ABI, and really the slot we were configured for. */
+	if (ioctl(fd, VSCARD_IOC_VERSION, &ver) ||
+	    ver >> 16 != VSCARD_ABI_MAJOR ||
+	    ioctl(fd, VSCARD_IOC_GET_STATUS, &st) ||
+	    st.pool != s->pool || st.slot != s->index) {
+		close(fd);
+		return false;
+	}
+	s->fd = fd;
+	s->st = st;
+	s->have_st = true;
+	ifd_log(IFD_LOG_INFO, "vscard: pool %u slot %u is %s", s->pool,
+		s->index, path);
+	return true;
+}
+
+/* Read the status into s->st.  Called with s->lock held. */
+static bool refresh_locked(struct ifd_slot *s)
+{
+	struct vscard_status st;
+
+	if (!open_locked(s))
+		return false;
+	if (ioctl(s->fd, VSCARD_IOC_GET_STATUS, &st)) {
+		/* -ENODEV: the slot was destroyed (pool deleted) */
+		s->stale = true;
+		s->have_st = false;
+		reap_locked(s);
+		return false;
+	}
+	s->st = st;
+	s->have_st = true;
+	return true;
+}
+
+bool ifd_slot_presence(struct ifd_slot *s)
+{
+	bool present;
+
+	pthread_mutex_lock(&s->lock);
+	present = ifd_presence_next(&s->seen,
+				    refresh_locked(s) ? &s->st : NULL);
+	pthread_mutex_unlock(&s->lock);
+	return present;
+}
+
+bool ifd_slot_status(struct ifd_slot *s, struct vscard_status *st)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = s->have_st;
+	if (ok)
+		*st = s->st;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+bool ifd_slot_status_fresh(struct ifd_slot *s, struct vscard_status *st)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = refresh_locked(s);
+	if (ok)
+		*st = s->st;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+/* Take a reference on the open file; -1 if none. */
+static int get_fd(struct ifd_slot *s)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->fd >= 0 && !s->stale) {
+		fd = s->fd;
+		s->users++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return fd;
+}
+
+static void put_fd(struct ifd_slot *s, bool dead)
+{
+	pthread_mutex_lock(&s->lock);
+	s->users--;
+	if (dead)
+		s->stale = true;
+	reap_locked(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ifd_slot_wait(struct ifd_slot *s, int timeout_ms)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = s->stop_fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN | POLLPRI },
+	};
+	bool dead = false;
+	uint64_t kicks;
+	int fd = get_fd(s);
+
+	if (fd < 0) {
+		/* No node yet: come back soon to retry the open. */
+		if (timeout_ms < 0 || timeout_ms > IFD_REOPEN_INTERVAL_MS)
+			timeout_ms = IFD_REOPEN_INTERVAL_MS;
+	}
+	pfd[1].fd = fd;
+	if (poll(pfd, 2, timeout_ms) > 0 &&
+	    (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)))
+		dead = true;
+	/* A stop consumed here ends this wait only. */
+	if (read(s->stop_fd, &kicks, sizeof(kicks)) < 0)
+		kicks = 0;
+	if (fd >= 0)
+		put_fd(s, dead);
+}
+
+void ifd_slot_stop(struct ifd_slot *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->stop_fd, &one, sizeof(one)) < 0)
+		ifd_log(IFD_LOG_ERROR, "vscard: stop kick: %s",
+			strerror(errno));
+}
+
+int ifd_slot_xfer(struct ifd_slot *s, unsigned long cmd,
+		  struct vscard_xfer *x)
+{
+	int fd, ret;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->seen.present || !open_locked(s)) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOMEDIUM;
+	}
+	fd = s->fd;
+	s->users++;
+	/* The card pcscd believes in: a swapped card fails -ENOMEDIUM. */
+	x->insert_count = s->seen.insert_count;
+	pthread_mutex_unlock(&s->lock);
+
+	ret = ioctl(fd, cmd, x) ? -errno : 0;
+	put_fd(s, ret == -ENODEV);
+	return ret;
+}
