@@ -88,6 +88,7 @@ struct ifd_slot {
 	uint32_t index;
 	const char *sysfs;	/* lookup roots (tests override them) */
 	const char *devdir;
+	int reopen_ms;		/* wait bound while the node is not open */
 	int fd;			/* -1: node not open */
 	unsigned int users;	/* threads using fd outside the lock */
 	bool stale;		/* fd refers to a destroyed slot */

@@ -28,6 +28,7 @@ int ifd_slot_init(struct ifd_slot *s, uint32_t pool, uint32_t index,
 	s->index = index;
 	s->sysfs = sysfs;
 	s->devdir = devdir;
+	s->reopen_ms = IFD_REOPEN_INTERVAL_MS;
 	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->stop_fd < 0)
 		return -errno;
@@ -180,8 +181,8 @@ void ifd_slot_wait(struct ifd_slot *s, int timeout_ms)
 
 	if (fd < 0) {
 		/* No node yet: come back soon to retry the open. */
-		if (timeout_ms < 0 || timeout_ms > IFD_REOPEN_INTERVAL_MS)
-			timeout_ms = IFD_REOPEN_INTERVAL_MS;
+		if (timeout_ms < 0 || timeout_ms > s->reopen_ms)
+			timeout_ms = s->reopen_ms;
 	}
 	pfd[1].fd = fd;
 	if (poll(pfd, 2, timeout_ms) > 0 &&
