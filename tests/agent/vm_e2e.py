@@ -8,6 +8,7 @@ import fcntl
 import glob
 import os
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -70,6 +71,38 @@ def in_thread(c, fn, timeout=10):
     return box.get("r")
 
 
+def pcsc_leg(a, c, reader):
+    """pcscd + the vscard IFD handler + a pyscard application locally."""
+    if not os.environ.get("PCSC_IFD"):
+        print("SKIP: %s: pcscd leg (IFD handler not built)" % R.suite, flush=True)
+        return
+    c.readers[reader].responder = lambda apdu: apdu[-2:] + b"\x90\x00"
+    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "pcscd.log"), "w")
+    pcscd = subprocess.Popen(["pcscd", "--foreground", "--info"], stdout=log,
+                             stderr=subprocess.STDOUT)
+    n0 = len(c.calls_named("Transmit"))
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "pcsc_apdu.py"), "20",
+                          "00a40400023f00", "0084000008"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    c.pump(lambda: p.poll() is not None, 40)
+    if p.poll() is None:
+        p.kill()
+    out = p.stdout.read().decode(errors="replace").split("\n")
+    t = c.calls_named("Transmit")[n0:]
+    R.check("pcscd: a PC/SC application's APDUs travel as RDPESC Transmits and come back",
+            len(out) >= 3 and out[1] == "3f009000" and out[2] == "00089000"
+            and [x["send"].hex() for x in t] == ["00a40400023f00", "0084000008"],
+            " | ".join(out)[:300])
+    pcscd.terminate()
+    c.pump(lambda: pcscd.poll() is not None, 15)
+    if pcscd.poll() is None:
+        pcscd.kill()
+    pcscd.wait()
+    log.close()
+    R.check("pcscd: stopped cleanly while the agent served its requests",
+            pcscd.returncode == 0 and not a.exited(), str(pcscd.returncode))
+
+
 def main():
     reader = "Remote Reader 00 00"
     a = Agent("--linger-ms", "30000", "--request-timeout-ms", "2000",
@@ -129,6 +162,8 @@ def main():
     r = in_thread(c, lambda: xfer(dev, 2, IOC_TRANSMIT, b"\x00\x84\x00\x00\x08"))
     R.check("after the timeout the slot works again",
             r and r[0] == "ok" and r[1] == b"\x90\x00", str(r))
+
+    pcsc_leg(a, c, reader)
 
     # A second session gets its own slot; stopping it leaves A alone.
     b = Agent("--linger-ms", "0", key=b"vm-session-B", fake_kernel=False)
