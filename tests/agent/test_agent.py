@@ -609,6 +609,23 @@ def test_client_quirks():
     finish(a, "quirks")
 
 
+def test_bind_retry():
+    a = Agent(open_channel=False)
+    a.ksend("BUSY 1")
+    time.sleep(0.2)
+    a.open(b"session-1")
+    c = FakeClient(a)
+    c.pump(lambda: "retrying in" in a.log(), 5)
+    R.check("BIND refused (-EBUSY): no slot, retry scheduled",
+            not klines_of(a, "BIND") and "retrying in" in a.log())
+    a.ksend("BUSY 0")
+    ok = c.pump(lambda: klines_of(a, "CARD"), 10)
+    R.check("BIND retried later; the card seen meanwhile is reported",
+            ok and klines_of(a, "BIND") and card_lines(a) == ["CARD 0 1 %s 3" % ATR.hex()],
+            str(a.klines))
+    finish(a, "bind-retry")
+
+
 def test_usage():
     import subprocess
     p = subprocess.run([AGENT, "--pool"], capture_output=True)

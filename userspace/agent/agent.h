@@ -112,6 +112,7 @@ struct reader {
 	bool bound;
 	uint32_t slot;
 	bool listed;			/* in the latest ListReaders answer */
+	uint64_t bind_retry_at;		/* BIND failed: try again then (0: no) */
 	/* card state as last reported to the kernel */
 	bool present;
 	uint32_t atr_len;

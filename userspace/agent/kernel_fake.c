@@ -11,6 +11,7 @@
  *                 DONE <slot> <req_id> <status> <result> <protocols|-1> <hex|->
  * test -> agent:  REQ <slot> <req_id> <type> <code> <rx_max> <hex|->
  *                 CANCEL <slot> <req_id>
+ *                 BUSY <0|1>      (1: every BIND fails with -EBUSY)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@ struct fake_kernel {
 	int fd;
 	struct bytebuf in;
 	struct fake_slot slots[FAKE_SLOTS];
+	bool busy;
 };
 
 static struct fake_kernel *to_fake(struct kernel_port *kp)
@@ -101,6 +103,8 @@ static int fake_bind(struct kernel_port *kp, const uint8_t *key, size_t key_len,
 	struct bytebuf b;
 	char num[32];
 
+	if (f->busy)
+		return -EBUSY;
 	for (pass = 0; pass < 3 && pick < 0; pass++) {
 		for (i = 0; i < FAKE_SLOTS && pick < 0; i++) {
 			struct fake_slot *s = &f->slots[i];
@@ -214,6 +218,10 @@ static void handle_line(struct fake_kernel *f, struct agent *a, char *line)
 	unsigned int slot, type, code, rx;
 	struct kreq *q;
 
+	if (sscanf(line, "BUSY %u", &slot) == 1) {
+		f->busy = slot != 0;
+		return;
+	}
 	if (sscanf(line, "CANCEL %u %llu", &slot, &id) == 2) {
 		agent_kernel_cancel(a, slot, id);
 		return;

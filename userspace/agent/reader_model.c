@@ -12,6 +12,8 @@
 #include "agent.h"
 #include "log.h"
 
+#define BIND_RETRY_MS	5000
+
 struct reader *rm_find_uid(struct agent *a, uint64_t uid)
 {
 	struct reader *r;
@@ -97,6 +99,8 @@ static void kernel_done(struct agent *a, struct reader *r, struct kreq *q,
 
 /* ---- binding --------------------------------------------------------- */
 
+static void card_report(struct agent *a, struct reader *r);
+
 static void reader_bind(struct agent *a, struct reader *r)
 {
 	uint32_t slot;
@@ -107,12 +111,17 @@ static void reader_bind(struct agent *a, struct reader *r)
 	ret = a->kp->ops->bind(a->kp, a->key, a->key_len, r->name,
 			       a->cfg.linger_ms, a->cfg.request_timeout_ms, &slot);
 	if (ret) {
-		log_err("rm: BIND \"%s\" failed: %s", r->name, strerror(-ret));
+		log_err("rm: BIND \"%s\" failed: %s; retrying in %u ms", r->name,
+			strerror(-ret), BIND_RETRY_MS);
+		r->bind_retry_at = now_ms() + BIND_RETRY_MS;
 		return;
 	}
+	r->bind_retry_at = 0;
 	r->bound = true;
 	r->slot = slot;
 	log_info("rm: remote reader \"%s\" bound to slot %u", r->name, slot);
+	if (r->present)		/* the card was seen while BIND kept failing */
+		card_report(a, r);
 }
 
 static void card_report(struct agent *a, struct reader *r)
@@ -689,6 +698,8 @@ uint64_t rm_next_deadline(const struct agent *a)
 
 		if (r->in_txn && !r->busy && !r->queue && (!d || t < d))
 			d = t;
+		if (r->bind_retry_at && (!d || r->bind_retry_at < d))
+			d = r->bind_retry_at;
 	}
 	return d;
 }
@@ -698,6 +709,10 @@ void rm_tick(struct agent *a, uint64_t now)
 	struct reader *r;
 
 	for (r = a->readers; r; r = r->next) {
+		if (r->bind_retry_at && now >= r->bind_retry_at) {
+			r->bind_retry_at = 0;
+			reader_bind(a, r);
+		}
 		if (!r->in_txn || r->busy || r->queue ||
 		    now < r->last_use + a->cfg.txn_idle_ms)
 			continue;

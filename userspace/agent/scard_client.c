@@ -148,6 +148,14 @@ void scard_device_gone(struct agent *a, const char *why)
 	rm_remote_lost(a, a->cfg.linger_ms);
 }
 
+static bool has_control_chars(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static void parse_reader_list(struct agent *a, const struct esc_return *ret)
 {
 	char names[READERS_MAX][VSCARD_NAME_MAX];
@@ -161,8 +169,8 @@ static void parse_reader_list(struct agent *a, const struct esc_return *ret)
 				 READERS_MAX);
 			break;
 		}
-		if (strlen(name) >= VSCARD_NAME_MAX) {
-			log_warn("scard: reader name too long, ignored");
+		if (strlen(name) >= VSCARD_NAME_MAX || has_control_chars(name)) {
+			log_warn("scard: unusable remote reader name ignored");
 			continue;
 		}
 		snprintf(names[n++], VSCARD_NAME_MAX, "%s", name);
