@@ -46,14 +46,22 @@ apt_update_once() {
 }
 
 # Debian 12's 6.12 kernel: the newest +deb12 build the archive offers (a
-# pinned version would vanish with the next security update).  Keep one
-# that is already installed.
-k612=$(cd /boot 2>/dev/null && ls -1 vmlinuz-6.12.*+deb12-amd64 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -1 || true)
+# pinned version would vanish with the next security update).  The archive
+# is asked only when no 6.12 kernel is installed or the package lists
+# changed since the installed one (a newer build may exist).
+newest_612() {
+	apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sed 's/^linux-image-//' | sort -V | tail -1
+}
+k612=$(cd /boot 2>/dev/null && ls -1 vmlinuz-6.12.*+deb12-amd64 2>/dev/null |
+	sed 's/^vmlinuz-//' | sort -V | tail -1 || true)
 if [ -z "$k612" ]; then
 	apt_update_once
-	k612=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
-		awk '{print $1}' | sed 's/^linux-image-//' | sort -V | tail -1)
-	[ -n "$k612" ] || { echo "install-deps: no Debian 6.12 kernel found" >&2; exit 1; }
+	k612=$(newest_612)
+	[ -n "$k612" ] || { echo "install-deps: no Debian 6.12 kernel in the archive" >&2; exit 1; }
+elif [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -newer "/var/lib/dpkg/info/linux-image-$k612.list" 2>/dev/null | head -1)" ]; then
+	k=$(newest_612)
+	[ -z "$k" ] || k612=$(printf '%s\n' "$k612" "$k" | sort -V | tail -1)
 fi
 pkgs+=("linux-image-$k612" "linux-headers-$k612")
 
