@@ -58,6 +58,14 @@ esac
 name=${name:-$kernel-$$}
 case "$name" in */*|.*) die "bad --name '$name'" ;; esac
 vmdir=$top/build/vm/$name
+# Two runs with the same name (e.g. two `make check` in one tree) take
+# turns instead of wiping each other's output directory.
+mkdir -p "$top/build/vm"
+exec 8>"$top/build/vm/.$name.lock"
+if ! flock -n 8; then
+	echo "run.sh: waiting for another run named $name" >&2
+	flock 8
+fi
 rm -rf "$vmdir"
 mkdir -p "$vmdir/out"
 chmod 777 "$vmdir/out"
