@@ -35,3 +35,24 @@ $(O)/abi/abi_test: $(ABI_TEST_SRCS) $(ABI_TEST_HDRS) $(O)/lib/libvscard.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(WARN_CFLAGS) $(ABI_CPPFLAGS) -pthread -o $@ \
 		$(ABI_TEST_SRCS) $(O)/lib/libvscard.a $(NL_LIBS)
+
+# bench-abi (make bench): P1 round trip and wakeup latency, in a 6.1 VM.
+ABI_BENCH_SRCS := $(ABI_DIR)/bench.c $(ABI_DIR)/abi_util.c \
+	$(ABI_DIR)/abi_agent.c tests/tools/testcard/apdu.c
+
+TEST_TARGETS += $(O)/abi/abi_bench
+
+$(O)/abi/abi_bench: $(ABI_BENCH_SRCS) $(ABI_TEST_HDRS) $(O)/lib/libvscard.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(WARN_CFLAGS) $(ABI_CPPFLAGS) -pthread -o $@ \
+		$(ABI_BENCH_SRCS) $(O)/lib/libvscard.a $(NL_LIBS)
+
+.PHONY: bench-abi
+bench: bench-abi
+bench-abi: $(O)/abi/abi_bench
+	@kdir=$$(scripts/build-module.sh 6.1) && \
+	mkdir -p $(O)/abi/kmod-bench && \
+	cp "$$kdir/module/vscard.ko" $(O)/abi/kmod-bench/vscard.ko && \
+	tests/vm/run.sh --kernel 6.1 --timeout 900 --name bench-abi -- \
+		env VSCARD_KO=$(O)/abi/kmod-bench/vscard.ko \
+		BENCH_ABI_ARGS="$(BENCH_ABI_ARGS)" tests/abi/vm-bench.sh 6.1

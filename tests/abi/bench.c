@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-abi (P1): request round trip ioctl -> vscard.ko -> netlink -> echo
+ * agent (another process) -> ioctl, against a pipe ping-pong between two
+ * processes; and status-change wakeup latency (CARD_SET -> poll wakeup)
+ * against a pipe write -> poll wakeup.  Prints p50/p99 and ratios.
+ * Usage: abi_bench [ROUND_TRIPS [WAKEUPS]] (root, vscard.ko loaded).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "abi.h"
+
+struct tap abi_tap = { .prefix = "bench-abi" };
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void pct(uint64_t *v, int n, double *p50, double *p99)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	*p50 = (double)v[n / 2] / 1000.0;
+	*p99 = (double)v[(n * 99) / 100] / 1000.0;
+}
+
+/* Child: an echo agent on one slot until its stdin pipe closes. */
+static pid_t spawn_echo_agent(uint32_t *slot)
+{
+	int up[2], down[2];
+	pid_t pid;
+
+	if (pipe(up) || pipe(down))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct abi_agent ag;
+		char c;
+
+		close(up[0]);
+		close(down[1]);
+		if (abi_agent_start(&ag, 1, "bench-echo"))
+			_exit(1);
+		if (write(up[1], &ag.slot[0], sizeof(ag.slot[0])) < 0)
+			_exit(1);
+		while (read(down[0], &c, 1) > 0)
+			;
+		abi_agent_stop(&ag);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], slot, sizeof(*slot)) != sizeof(*slot))
+		return -1;
+	close(up[0]);
+	/* down[1] stays open in the parent until exit */
+	return pid;
+}
+
+static int bench_vscard_rtt(uint64_t *v, int n, uint32_t slot,
+			    struct vscard_nl *nl)
+{
+	static const uint8_t apdu[] = { 0x00, 0xA4, 0x04, 0x00, 0x02, 0x3F,
+					0x00 };
+	uint8_t rx[16];
+	int fd = abi_open_slot(nl, slot), i;
+
+	if (fd < 0)
+		return fd;
+	for (i = -200; i < n; i++) {
+		size_t len = sizeof(rx);
+		uint64_t t0 = abi_now_ns();
+
+		int r = abi_transmit(fd, apdu, sizeof(apdu), rx, &len, 5000);
+
+		if (r) {
+			DIAG("transmit %d: %s", i, strerror(-r));
+			return r;
+		}
+		if (i >= 0)
+			v[i] = abi_now_ns() - t0;
+	}
+	close(fd);
+	return 0;
+}
+
+static int bench_pipe_rtt(uint64_t *v, int n)
+{
+	int a[2], b[2], i;
+	pid_t pid;
+	char c = 'x';
+
+	if (pipe(a) || pipe(b))
+		return -errno;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(a[1]);
+		close(b[0]);
+		while (read(a[0], &c, 1) == 1 && write(b[1], &c, 1) == 1)
+			;
+		_exit(0);
+	}
+	for (i = -200; i < n; i++) {
+		uint64_t t0 = abi_now_ns();
+
+		if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1)
+			return -EIO;
+		if (i >= 0)
+			v[i] = abi_now_ns() - t0;
+	}
+	close(a[1]);
+	waitpid(pid, NULL, 0);
+	close(a[0]);
+	close(b[0]);
+	close(b[1]);
+	return 0;
+}
+
+/*
+ * Wakeup latency.  A toggler child owns a slot; on each 'g' it stamps
+ * shm[0] and then either flips the card (vscard) or writes a byte to a
+ * pipe (baseline).  The parent sleeps in poll() and stamps its wakeup.
+ */
+static int bench_wakeup(uint64_t *v, int n, bool vscard)
+{
+	volatile uint64_t *stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int go[2], up[2], sig[2], i, fd = -1;
+	uint32_t slot;
+	pid_t pid;
+
+	if (stamp == MAP_FAILED || pipe(go) || pipe(up) || pipe(sig))
+		return -errno;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct vscard_nl *nl = vscard ? abi_nl() : NULL;
+		bool present = false;
+		int s = vscard ? abi_bind(nl, -1, "bench-wake", -1, -1, NULL) : 0;
+		char c;
+
+		close(go[1]);
+		if (s < 0 || write(up[1], &s, sizeof(s)) < 0)
+			_exit(1);
+		while (read(go[0], &c, 1) == 1) {
+			present = !present;
+			*stamp = abi_now_ns();
+			if (vscard)
+				abi_card(nl, (uint32_t)s, present);
+			else if (write(sig[1], &c, 1) != 1)
+				_exit(1);
+		}
+		vscard_nl_close(nl);
+		_exit(0);
+	}
+	if (read(up[0], &slot, sizeof(slot)) != sizeof(slot))
+		return -EIO;
+	if (vscard) {
+		struct vscard_nl *nl = abi_nl();
+
+		fd = abi_open_slot(nl, slot);
+		vscard_nl_close(nl);
+	}
+	for (i = -50; i < n; i++) {
+		struct pollfd p = { .fd = vscard ? fd : sig[0],
+				    .events = vscard ? POLLPRI : POLLIN };
+		struct vscard_status st;
+		uint64_t t1;
+		char c = 'g';
+
+		if (vscard)
+			abi_status(fd, &st);	/* consume */
+		if (write(go[1], &c, 1) != 1 || poll(&p, 1, 5000) != 1)
+			return -EIO;
+		t1 = abi_now_ns();
+		if (!vscard && read(sig[0], &c, 1) != 1)
+			return -EIO;
+		if (i >= 0)
+			v[i] = t1 - *stamp;
+	}
+	close(go[1]);
+	waitpid(pid, NULL, 0);
+	close(go[0]);
+	close(up[0]);
+	close(up[1]);
+	close(sig[0]);
+	close(sig[1]);
+	munmap((void *)stamp, 4096);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 5000;
+	int w = argc > 2 ? atoi(argv[2]) : 1000;
+	uint64_t *a = calloc((size_t)n, 8), *b = calloc((size_t)n, 8);
+	uint64_t *c = calloc((size_t)w, 8), *d = calloc((size_t)w, 8);
+	double v50, v99, p50, p99, c50, c99, d50, d99;
+	struct vscard_nl *nl;
+	uint32_t slot;
+	pid_t agent;
+	int ok;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	nl = abi_nl();
+	agent = spawn_echo_agent(&slot);
+	if (agent <= 0)
+		DIAG("echo agent did not start");
+	ok = agent > 0 && !bench_vscard_rtt(a, n, slot, nl) &&
+	     !bench_pipe_rtt(b, n);
+	OK(ok, "P1 round trips measured (%d each)", n);
+	if (!ok)
+		return 1;
+	pct(a, n, &v50, &v99);
+	pct(b, n, &p50, &p99);
+	ok = !bench_wakeup(c, w, true) && !bench_wakeup(d, w, false);
+	OK(ok, "wakeup latencies measured (%d each)", w);
+	if (!ok)
+		return 1;
+	pct(c, w, &c50, &c99);
+	pct(d, w, &d50, &d99);
+	kill(agent, SIGTERM);
+	printf("bench-abi: P1 request round trip, %d samples (us):\n", n);
+	printf("bench-abi:   vscard ioctl->netlink->agent->ioctl  p50 %8.1f  p99 %8.1f\n",
+	       v50, v99);
+	printf("bench-abi:   pipe ping-pong (baseline)           p50 %8.1f  p99 %8.1f\n",
+	       p50, p99);
+	printf("bench-abi:   ratio vscard/pipe                   p50 %8.2fx p99 %8.2fx  (goal p50 <= 1.5x)\n",
+	       v50 / p50, v99 / p99);
+	printf("bench-abi: status-change wakeup, %d samples (us):\n", w);
+	printf("bench-abi:   CARD_SET -> poll(POLLPRI) wakeup     p50 %8.1f  p99 %8.1f\n",
+	       c50, c99);
+	printf("bench-abi:   pipe write -> poll wakeup (baseline) p50 %8.1f  p99 %8.1f\n",
+	       d50, d99);
+	printf("bench-abi:   ratio vscard/pipe                   p50 %8.2fx p99 %8.2fx\n",
+	       c50 / d50, c99 / d99);
+	return 0;
+}
