@@ -138,13 +138,14 @@ def main():
     t = c.calls_named("Transmit")
     R.check("Transmit carries the APDU and cbRecvLength = the caller's buffer (258)",
             t and t[-1]["send"] == apdu and t[-1]["recv_len"] == 258, str(t[-1:]))
-    big = os.urandom(4096)
+    big = os.urandom(65536)
     c.readers[reader].responder = lambda apdu: big + b"\x90\x00"
-    r = in_thread(c, lambda: xfer(dev, 2, IOC_TRANSMIT, bytes.fromhex("00b0000000ffff"),
-                                  rx_len=65538))
-    R.check("extended APDU: 4098-byte response through netlink data chunks",
+    cmd = bytes.fromhex("00d6000000ffff") + os.urandom(65535)   # 65542-byte command
+    r = in_thread(c, lambda: xfer(dev, 2, IOC_TRANSMIT, cmd, rx_len=65538))
+    R.check("extended APDU: 65538-byte response (several netlink DATA chunks)",
             r and r[0] == "ok" and r[1] == big + b"\x90\x00" and
-            c.calls_named("Transmit")[-1]["recv_len"] == 65538,
+            c.calls_named("Transmit")[-1]["recv_len"] == 65538 and
+            c.calls_named("Transmit")[-1]["send"] == cmd,
             str(r)[:200])
     c.readers[reader].responder = lambda apdu: b"\x90\x00"
     # The remote side never answers: the kernel deadline fires.
