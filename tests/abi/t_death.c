@@ -84,9 +84,13 @@ static void test_kill9(void)
 	struct abi_xfer *x = calloc(DEATH_REQS, sizeof(*x));
 	uint32_t slots[DEATH_SLOTS];
 	int fds[DEATH_SLOTS], rfd, i, pending = 0, failed = 0, fast = 0, st;
-	uint64_t t0, worst = 0;
+	uint64_t t0, worst = 0, bound;
+	const char *env = getenv("ABI_DEATH_BOUND_MS");
 	pid_t pid;
 
+	/* 100 ms is the spec; the debug kernel (KASAN, lockdep, TCG) gets
+	 * a larger bound from its suite */
+	bound = (env && *env ? strtoull(env, NULL, 0) : 100) * 1000000ULL;
 	pid = spawn_agent(DEATH_SLOTS, 0, false, &rfd);
 	if (pid < 0 || read(rfd, slots, sizeof(slots)) != sizeof(slots)) {
 		OK(0, "kill -9: agent setup");
@@ -110,13 +114,13 @@ static void test_kill9(void)
 		failed += x[i].ret != 0;
 		if (x[i].t_end > t0 && x[i].t_end - t0 > worst)
 			worst = x[i].t_end - t0;
-		fast += x[i].t_end - t0 < 100000000ULL;
+		fast += x[i].t_end - t0 < bound;
 	}
 	waitpid(pid, &st, 0);
 	OK(failed == DEATH_REQS, "agent kill -9: all %d callers fail (%d did, first error %d)",
 	   DEATH_REQS, failed, x[0].ret);
-	OK(fast == DEATH_REQS, "agent kill -9: all callers return < 100 ms after the kill (worst %.1f ms)",
-	   (double)worst / 1e6);
+	OK(fast == DEATH_REQS, "agent kill -9: all callers return < %llu ms after the kill (worst %.1f ms)",
+	   (unsigned long long)(bound / 1000000), (double)worst / 1e6);
 	OK(total_pending(nl, slots, DEATH_SLOTS) == 0,
 	   "nothing stays pending after the agent's death");
 	for (i = 0; i < DEATH_REQS; i++)

@@ -28,7 +28,7 @@ int vscard_nl_req_get(struct vscard_nl *nl, struct vscard_attrs *req)
 	memset(req, 0, sizeof(*req));
 	if (!msg)
 		return -ENOMEM;
-	err = vscard_nl_transact(nl, msg, take_request, req);
+	err = vscard_nl_transact_noack(nl, msg, take_request, req);
 	if (!err && !req->req_id)
 		err = -EPROTO;	/* an ack without the reply */
 	if (err)

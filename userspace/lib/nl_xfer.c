@@ -136,7 +136,8 @@ struct nl_msg *vscard_nl_msg(struct vscard_nl *nl, uint8_t cmd, int nlm_flags,
 	return msg;
 }
 
-static int send_msg(struct vscard_nl *nl, struct nl_msg *msg, uint32_t *seq)
+static int send_msg(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
+		    uint32_t *seq)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct nlmsghdr *nlh;
@@ -144,7 +145,10 @@ static int send_msg(struct vscard_nl *nl, struct nl_msg *msg, uint32_t *seq)
 
 	nl_complete_msg(nl->sk, msg);
 	nlh = nlmsg_hdr(msg);
-	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (ack)
+		nlh->nlmsg_flags |= NLM_F_ACK;
+	else
+		nlh->nlmsg_flags &= ~NLM_F_ACK;
 	*seq = nlh->nlmsg_seq;
 	do {
 		n = sendto(vscard_nl_fd(nl), nlh, nlh->nlmsg_len, 0,
@@ -169,15 +173,19 @@ static int deliver(const struct nlmsghdr *nlh, vscard_nl_reply_fn fn,
 	return err;
 }
 
-int vscard_nl_transact(struct vscard_nl *nl, struct nl_msg *msg,
-		       vscard_nl_reply_fn fn, void *arg)
+/*
+ * @ack false: a command that always answers with exactly one reply
+ * message or an error; saves the separate ack datagram (hot path).
+ */
+static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
+		    vscard_nl_reply_fn fn, void *arg)
 {
 	uint32_t seq;
 	int err, cb_err = 0;
 
 	nl->errmsg[0] = 0;
 	nl->err_missing = 0;
-	err = send_msg(nl, msg, &seq);
+	err = send_msg(nl, msg, ack, &seq);
 	nlmsg_free(msg);
 	if (err)
 		return err;
@@ -210,6 +218,21 @@ int vscard_nl_transact(struct vscard_nl *nl, struct nl_msg *msg,
 			}
 			if (nlh->nlmsg_type == nl->family && !cb_err)
 				cb_err = deliver(nlh, fn, arg);
+			if (nlh->nlmsg_type == nl->family && !ack &&
+			    !(nlh->nlmsg_flags & NLM_F_MULTI))
+				return cb_err;
 		}
 	}
+}
+
+int vscard_nl_transact(struct vscard_nl *nl, struct nl_msg *msg,
+		       vscard_nl_reply_fn fn, void *arg)
+{
+	return transact(nl, msg, true, fn, arg);
+}
+
+int vscard_nl_transact_noack(struct vscard_nl *nl, struct nl_msg *msg,
+			     vscard_nl_reply_fn fn, void *arg)
+{
+	return transact(nl, msg, false, fn, arg);
 }

@@ -168,6 +168,10 @@ struct nl_msg *vscard_nl_msg(struct vscard_nl *nl, uint8_t cmd, int nlm_flags,
  * each reply.  Returns 0 or the kernel's -errno. */
 int vscard_nl_transact(struct vscard_nl *nl, struct nl_msg *msg,
 		       vscard_nl_reply_fn fn, void *arg);
+/* Same for a command answered by exactly one reply message (no
+ * NLM_F_ACK requested, so no separate ack datagram). */
+int vscard_nl_transact_noack(struct vscard_nl *nl, struct nl_msg *msg,
+			     vscard_nl_reply_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Commands                                                            */
