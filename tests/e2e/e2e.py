@@ -178,12 +178,100 @@ def main():
     return 1 if R.failed else 0
 
 
+def timed(app, apdu, n):
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        resp = app.apdu(apdu)
+        out.append(time.perf_counter() - t0)
+        if sw(resp) != "9000":
+            raise RuntimeError("bench APDU failed: %s" % resp)
+    return out
+
+
 def bench(sc):
-    pass
+    """APDU round trips: server app -> vscard -> RDP -> client vicc, versus
+    the same APDU from a client-side app straight to vicc.  Both paths
+    include the same pcsc_app.py pipe overhead, so the difference is the
+    vscard + RDP path."""
+    n = int(os.environ.get("E2E_BENCH_N", "40"))
+    srv, cl = sc.server_app("bench"), sc.client_app("bench")
+    sc.connect("alpha", READER_A)
+    reader = wait_present(srv, VICC_ATR)
+    if not reader:
+        raise RuntimeError("the card did not appear on the server side")
+    for app, rd in ((cl, READER_A), (srv, reader)):
+        r = app.call("connect " + rd)
+        if not r or r.get("rv"):
+            raise RuntimeError("connect %s: %s" % (rd, r))
+        timed(app, SELECT, 3)       # warm up
+    rows = []
+    for name, apdu in (("SELECT", SELECT), ("GET CHALLENGE", GET_CHALLENGE)):
+        base = statistics.median(timed(cl, apdu, n))
+        via = statistics.median(timed(srv, apdu, n))
+        rows.append((name, base, via))
+    print("bench-e2e: APDU round trip, median of %d, QEMU TCG (no KVM), 2 vCPUs" % n)
+    print("bench-e2e: %-14s %12s %14s %8s %12s" % ("APDU", "direct(ms)", "via vscard(ms)",
+                                                   "ratio", "added(ms)"))
+    for name, base, via in rows:
+        print("bench-e2e: %-14s %12.2f %14.2f %7.1fx %12.2f" %
+              (name, base * 1e3, via * 1e3, via / base, (via - base) * 1e3))
+    print("bench-e2e: direct = client-side app -> client pcscd -> vpcd -> vicc;")
+    print("bench-e2e: via vscard = server app -> pcscd -> libifdvscard -> vscard.ko -> "
+          "vscard-agent -> vscard-rdp-server -> RDP -> xfreerdp -> client pcscd -> vicc")
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def shell(argv, prefix=()):
+    p = subprocess.run(list(prefix) + argv, capture_output=True, text=True, timeout=120)
+    return (p.stdout + p.stderr).rstrip()
 
 
 def demo(sc):
-    pass
+    say("== vscard demo: a smart card on an RDP client, used on the server ==")
+    say()
+    say("Client side (its own pcscd, in a private mount namespace): a virtual card")
+    say("(vsmartcard's vicc, an ISO 7816 card) sits in the reader '%s'." % READER_A)
+    cl = sc.client_app("demo")
+    wait_present(cl, VICC_ATR, timeout=120)
+    say("  client readers: %s" % ", ".join(sorted(present_readers(cl))))
+    say()
+    say("Server side: pcscd with the vscard IFD handler shows empty vscard slots:")
+    say(shell(["pcsc_scan", "-r"]))
+    say()
+    say("Connecting: xfreerdp /smartcard:'%s' -> vscard-rdp-server (127.0.0.1:%d)..."
+        % (READER_A, sc.port))
+    srv = sc.server_app("demo")
+    t0 = time.monotonic()
+    sc.connect("alpha", READER_A)
+    reader = wait_present(srv, VICC_ATR)
+    if not reader:
+        raise RuntimeError("the remote card did not appear")
+    say("The remote card is in '%s' after %.1f s.  pcsc_scan on the server:" %
+        (reader, time.monotonic() - t0))
+    say()
+    scan = shell(["pcsc_scan", "-t", "8"]).splitlines()
+    say("\n".join(line for line in scan if line.strip())[:3000])
+    say()
+    say("An APDU exchange from a server-side application (scriptor, pcsc-tools):")
+    p = subprocess.run(["scriptor", "-r", reader], input="00 A4 00 0C 02 3F 00\n"
+                       "00 84 00 00 08\n00 20 00 00 04 31 32 33 34\n",
+                       capture_output=True, text=True, timeout=120)
+    out = (p.stdout + p.stderr).rstrip()
+    say("\n".join("  " + line for line in out.splitlines()))
+    say()
+    say("(SELECT MF -> 90 00; GET CHALLENGE -> 8 random bytes + 90 00;"
+        " VERIFY PIN 1234 -> 90 00)")
+    say()
+    say("Disconnecting the RDP client: the card leaves the slot, the slot stays.")
+    sc.kill_client("alpha")
+    wait_for(lambda: reader not in present_readers(srv), 120, step=0.5)
+    say(shell(["pcsc_scan", "-r"]))
+    say()
+    say("Tearing down: RDP server, agents, pcscd, then rmmod vscard.")
 
 
 if __name__ == "__main__":

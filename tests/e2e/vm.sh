@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Host side of the end-to-end scene: check the prerequisites, build a
+# private copy of vscard.ko for the kernel, boot QEMU and run
+# tests/e2e/run.sh MODE in it.
+#   tests/e2e/vm.sh {check|bench|demo}     E2E_KERNEL=6.1 (default)
+mode=${1:-check}
+kernel=${E2E_KERNEL:-6.1}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+O=${O:-$top/build}
+tag=${TAG:-e2e-$kernel}
+[ "$mode" = check ] || tag=$mode-$kernel
+fail() { echo "FAIL: $tag: $*"; exit 1; }
+[ -x tests/vm/run.sh ] || fail "tests/vm/run.sh missing"
+for f in "$O/rdp-server/vscard-rdp-server" "$O/agent/vscard-agent" "$O/ifd/libifdvscard.so"; do
+	[ -e "$f" ] || fail "$f not built (make userspace)"
+done
+for tool in xfreerdp Xvfb pcscd pcsc_scan scriptor nsenter unshare /usr/bin/vicc; do
+	command -v "$tool" >/dev/null ||
+		fail "$tool missing (scripts/install-deps.sh; /usr/bin/vicc: vsmartcard-vpicc)"
+done
+/usr/bin/python3 -c 'import smartcard.scard' 2>/dev/null || fail "python3-pyscard missing"
+# build/kmod/ is shared with other suites: use a private copy.
+kmod=$O/e2e/kmod-$kernel
+mkdir -p "$kmod"
+rm -f "$kmod/vscard.ko"
+for try in 1 2 3; do
+	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
+		{ cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" ||
+		  cp "$kdir/vscard.ko" "$kmod/vscard.ko"; } 2>/dev/null && break
+	sleep 5
+done
+[ -f "$kmod/vscard.ko" ] || fail "vscard.ko does not build for $kernel ($kmod/build.err)"
+tests/vm/run.sh --kernel "$kernel" --timeout 1500 --mem 2048 --name "$tag" -- \
+	env VSCARD_KO="$kmod/vscard.ko" TAG="$tag" O="$O" tests/e2e/run.sh "$mode"
+rc=$?
+case $rc in
+0) ;;
+125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
+124) echo "FAIL: $tag: VM timed out" ;;
+*) echo "FAIL: $tag: exit status $rc (logs: build/vm/$tag/out)" ;;
+esac
+if [ "$mode" = check ] && [ $rc = 0 ]; then
+	echo "PASS: $tag: 6: no kernel splat on the console"
+fi
+exit $rc
