@@ -13,12 +13,12 @@ import os
 import signal
 import socket
 import subprocess
+import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (HERE, SERVER, Results, Xvfb, free_port, stop, wait_for,  # noqa: E402
+from common import (BUILD, HERE, SERVER, Results, Xvfb, free_port, stop, wait_for,  # noqa: E402
                     wait_port, xfreerdp_cmd)
 
 R = Results("adapter")
@@ -67,7 +67,9 @@ def session(log, x, port, user, name, logdir, after):
 
 
 def main():
-    logdir = tempfile.mkdtemp(prefix="vscard-adapter-")
+    logdir = os.path.join(BUILD, "e2e", "adapter-logs")
+    shutil.rmtree(logdir, ignore_errors=True)
+    os.makedirs(logdir)
     logpath = os.path.join(logdir, "svcpeer.log")
     log = Log(logpath)
     peer = os.path.join(HERE, "svcpeer.py")
@@ -94,9 +96,39 @@ def main():
     agents = [e["pid"] for e in log.find("start")]
     R.check(agents and not any(alive(p) for p in agents),
             "every agent process was reaped (%d started)" % len(agents))
+    for mode in ("die", "oversize"):
+        broken_agent(mode, peer, logdir)
     print("adapter: logs in %s" % logdir)
     print("%d passed, %d failed" % (R.passed, R.failed))
     return 1 if R.failed else 0
+
+
+def broken_agent(mode, peer, logdir):
+    """An agent that dies mid-frame, or sends an oversized frame."""
+    logpath = os.path.join(logdir, "svcpeer-%s.log" % mode)
+    log = Log(logpath)
+    x = Xvfb(logdir)
+    port = free_port()
+    srvlog = open(os.path.join(logdir, "server-%s.log" % mode), "w")
+    srv = subprocess.Popen([SERVER, "--test-mode", "--port", str(port), "--agent", peer],
+                           env=dict(os.environ, SVCPEER_LOG=logpath, SVCPEER_MODE=mode),
+                           stdout=srvlog, stderr=srvlog)
+    try:
+        wait_port(port)
+        c = client(x, port, "alice", "alpha", logdir)
+        R.check(log.wait("died" if mode == "die" else "oversize"),
+                "agent %s: the scenario ran" % mode)
+        time.sleep(3)
+        R.check(srv.poll() is None and c.poll() is None,
+                "agent %s: server and RDP session stay up without smart cards" % mode)
+        if mode == "oversize":
+            R.check(log.wait("eof", timeout=20),
+                    "agent oversize: the adapter drops the agent link (frame > 1 MiB)")
+        stop(c)
+    finally:
+        status = stop(srv)
+        x.close()
+    R.check(status == 0, "agent %s: server still exits 0" % mode, str(status))
 
 
 def run(log, x, port, logdir, srv):

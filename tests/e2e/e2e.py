@@ -9,6 +9,7 @@
 run.sh loads vscard.ko first and unloads it afterwards.
 """
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -225,9 +226,13 @@ def say(text=""):
     print(text, flush=True)
 
 
-def shell(argv, prefix=()):
-    p = subprocess.run(list(prefix) + argv, capture_output=True, text=True, timeout=120)
-    return (p.stdout + p.stderr).rstrip()
+def shell(argv, stdin=None):
+    """Run a tool, return its output without colours and spinner lines."""
+    p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=120)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", p.stdout)
+    lines = [ln.rstrip() for ln in text.splitlines()]
+    return "\n".join(ln for ln in lines if ln.strip() and ln.strip() not in "-\\|/")
 
 
 def demo(sc):
@@ -253,14 +258,11 @@ def demo(sc):
     say("The remote card is in '%s' after %.1f s.  pcsc_scan on the server:" %
         (reader, time.monotonic() - t0))
     say()
-    scan = shell(["pcsc_scan", "-t", "8"]).splitlines()
-    say("\n".join(line for line in scan if line.strip())[:3000])
+    say(shell(["pcsc_scan", "-t", "6"]))
     say()
     say("An APDU exchange from a server-side application (scriptor, pcsc-tools):")
-    p = subprocess.run(["scriptor", "-r", reader], input="00 A4 00 0C 02 3F 00\n"
-                       "00 84 00 00 08\n00 20 00 00 04 31 32 33 34\n",
-                       capture_output=True, text=True, timeout=120)
-    out = (p.stdout + p.stderr).rstrip()
+    out = shell(["scriptor", "-r", reader], "00 A4 00 0C 02 3F 00\n00 84 00 00 08\n"
+                "00 20 00 00 04 31 32 33 34\n")
     say("\n".join("  " + line for line in out.splitlines()))
     say()
     say("(SELECT MF -> 90 00; GET CHALLENGE -> 8 random bytes + 90 00;"
@@ -269,7 +271,10 @@ def demo(sc):
     say("Disconnecting the RDP client: the card leaves the slot, the slot stays.")
     sc.kill_client("alpha")
     wait_for(lambda: reader not in present_readers(srv), 120, step=0.5)
-    say(shell(["pcsc_scan", "-r"]))
+    left = present_readers(srv)
+    readers = srv.call("readers") or {}
+    say("  readers: %s; cards: %s" % (", ".join(readers.get("readers", [])),
+                                     ", ".join(left) or "none"))
     say()
     say("Tearing down: RDP server, agents, pcscd, then rmmod vscard.")
 

@@ -117,6 +117,14 @@ def main():
                   client=t.get(2, b"").decode("utf-8", "replace"),
                   user=t.get(3, b"").decode("utf-8", "replace"),
                   channel=t.get(4, b"").decode("utf-8", "replace"))
+            mode = os.environ.get("SVCPEER_MODE", "")
+            if mode == "die":       # half a frame, then gone
+                sock.sendall(struct.pack("<IHH", 100, DATA, 0) + b"\x72\x44" * 5)
+                event("died")
+                return 1
+            if mode == "oversize":  # a frame over the 1 MiB limit
+                sock.sendall(struct.pack("<IHH", 2 << 20, DATA, 0) + b"\0" * 64)
+                event("oversize")
             send(sock, DATA, struct.pack("<HHHHI", CORE, SERVER_ANNOUNCE, 1, 12, CLIENT_ID))
         elif ftype == DATA:
             on_rdpdr(sock, payload)

@@ -232,9 +232,11 @@ int agent_link_pump(struct agent_link *l, agent_frame_cb cb, void *arg)
 		svcframe_commit(r, (size_t)n);
 		while ((rc = svcframe_next(r, &f)) == 1) {
 			if (cb(arg, f.type, f.payload, f.length))
-				return -1;
+				return -2;
 		}
 		if (rc < 0) {
+			/* A protocol error: close the link, the agent sees EOF. */
+			shutdown(l->fd, SHUT_RDWR);
 			l->eof = true;
 			return -1;
 		}

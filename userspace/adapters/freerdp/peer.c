@@ -240,9 +240,13 @@ static void run(struct peer *p)
 			break;
 		if (p->agent_event && !p->agent.eof &&
 		    WaitForSingleObject(p->agent_event, 0) == WAIT_OBJECT_0) {
-			if (agent_link_pump(&p->agent, on_agent_frame, p) < 0)
-				srv_log("peer %u: agent %d closed its channel", p->id,
-					(int)p->agent.pid);
+			int rc = agent_link_pump(&p->agent, on_agent_frame, p);
+
+			if (rc == -2)
+				break;	/* the client side failed */
+			if (rc < 0)
+				srv_log("peer %u: agent %d closed its channel; the session"
+					" goes on without smart cards", p->id, (int)p->agent.pid);
 			/* Send what the writes queued. */
 			if (!WTSVirtualChannelManagerCheckFileDescriptor(p->vcm))
 				break;

@@ -74,7 +74,8 @@ int agent_link_send_open(struct agent_link *l, const uint8_t *key, size_t key_le
 			 const char *client_name, const char *user);
 /*
  * Read what the socket has (non-blocking) and call cb for every whole
- * frame.  Returns 0, or -1 when the agent is gone or broke the framing.
+ * frame.  Returns 0; -1 when the agent is gone or broke the framing (the
+ * link is then at EOF); -2 when cb failed.
  */
 typedef int (*agent_frame_cb)(void *arg, uint16_t type, const uint8_t *payload, uint32_t len);
 int agent_link_pump(struct agent_link *l, agent_frame_cb cb, void *arg);
