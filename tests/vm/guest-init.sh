@@ -9,7 +9,14 @@ mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /run -o mode=755
 mkdir -p $out
 mount --move /.vm-out $out
-mount -t tmpfs tmpfs /tmp -o mode=1777
+. $out/env.sh
+# A fresh /tmp, unless the checkout or the working directory lives under
+# /tmp (a CI clone may): then keep the overlay's /tmp, which is writable and
+# shows the host's files.
+case "$VSCARD_TOP:$VM_CWD" in
+/tmp/*|*:/tmp/*) ;;
+*) mount -t tmpfs tmpfs /tmp -o mode=1777 ;;
+esac
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
@@ -20,7 +27,6 @@ mount -t tmpfs tmpfs /dev/shm -o mode=1777 2>/dev/null
 hostname vscard-vm
 ip link set lo up 2>/dev/null
 
-. $out/env.sh
 # The debug kernel has no RTC driver: take the host's clock.
 date -s "@$VM_EPOCH" >/dev/null 2>&1
 # Generous hung-task bound: requests may legitimately wait up to their
