@@ -84,6 +84,8 @@ struct abi_agent {
 
 int abi_agent_start(struct abi_agent *ag, int nslots, const char *key);
 void abi_agent_stop(struct abi_agent *ag);
+/* Open agent slot @i's device; never touches the agent thread's socket. */
+int abi_agent_open_slot(struct abi_agent *ag, int i);
 /* Run the agent loop in the calling thread until @stop_fd is readable. */
 void *abi_agent_loop(void *arg);
 

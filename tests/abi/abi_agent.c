@@ -127,8 +127,10 @@ void *abi_agent_loop(void *arg)
 		if (!err && notify)
 			err = drain(ag, buf);
 	}
-	if (err)
+	if (err) {
+		fprintf(stderr, "abi agent: stopped: %s\n", strerror(-err));
 		atomic_store(&ag->error, err);
+	}
 	free(buf);
 	return NULL;
 }
@@ -154,6 +156,15 @@ fail:
 	close(ag->stop_fd);
 	ag->nl = NULL;
 	return -EIO;
+}
+
+int abi_agent_open_slot(struct abi_agent *ag, int i)
+{
+	struct vscard_nl *ctl = abi_nl();
+	int fd = abi_open_slot(ctl, ag->slot[i]);
+
+	vscard_nl_close(ctl);
+	return fd;
 }
 
 void abi_agent_stop(struct abi_agent *ag)

@@ -54,6 +54,7 @@ static void *caller_thread(void *arg)
 				c->corrupt++;
 		} else if (r == -ENOMEDIUM) {
 			c->nomedium++;
+			usleep(500);	/* the card is back in a moment */
 		} else {
 			if (!c->other)
 				c->first_other = r;
@@ -83,7 +84,7 @@ void t_stress(void)
 	memset(c, 0, sizeof(c));
 	t0 = abi_now_ns();
 	for (i = 0; i < STRESS_THREADS; i++) {
-		c[i].fd = abi_open_slot(ag.nl, ag.slot[i % STRESS_SLOTS]);
+		c[i].fd = abi_agent_open_slot(&ag, i % STRESS_SLOTS);
 		c[i].count = count;
 		c[i].seed = (unsigned int)i * 7919u + 1;
 		pthread_create(&c[i].th, NULL, caller_thread, &c[i]);

@@ -23,7 +23,7 @@ static void test_round_trip(void)
 		OK(0, "round trip: agent setup");
 		return;
 	}
-	fd = abi_open_slot(ag.nl, ag.slot[0]);
+	fd = abi_agent_open_slot(&ag, 0);
 	x = (struct vscard_xfer){ .rx_ptr = (uintptr_t)atr,
 				  .rx_len = sizeof(atr),
 				  .code = VSCARD_POWER_UP };
@@ -82,7 +82,7 @@ static void test_extended(void)
 		OK(0, "extended: agent setup");
 		return;
 	}
-	fd = abi_open_slot(ag.nl, ag.slot[0]);
+	fd = abi_agent_open_slot(&ag, 0);
 	tx[0] = 0x80; tx[1] = 0xEE; tx[2] = 0; tx[3] = 0;
 	tx[4] = 0; tx[5] = 0xFF; tx[6] = 0xFF;
 	for (i = 0; i < lc; i++)
