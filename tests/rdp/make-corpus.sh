@@ -6,7 +6,7 @@
 set -euo pipefail
 out=${1:?usage: make-corpus.sh OUTDIR}
 top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
-vecdir=${RDP_VECTORS_DIR:-$top/../shared/data/rdpesc-vectors}
+vecdir=${RDP_VECTORS_DIR:-$top/tests/rdp/vectors}
 [ -d "$vecdir" ] || { echo "make-corpus: no vectors at $vecdir" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"

@@ -7,7 +7,7 @@
 # their absence is a failure, not a skip.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$top/build}
-vecdir=${RDP_VECTORS_DIR:-$(git -C "$top" rev-parse --show-toplevel)/../shared/data/rdpesc-vectors}
+vecdir=${RDP_VECTORS_DIR:-$top/tests/rdp/vectors}
 if [ ! -f "$vecdir/README.md" ] || ! ls "$vecdir"/*.hex >/dev/null 2>&1; then
 	echo "FAIL: rdp-codec: byte vectors not found at $vecdir"
 	exit 1
