@@ -40,15 +40,19 @@ PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 USERSPACE_TARGETS :=
 TEST_TARGETS :=
 
-.PHONY: all deps module userspace tests check bench demo fuzz clean \
-	checkpatch sparse help debug-kernel
+.PHONY: all deps module userspace tests check bench demo demo-module fuzz \
+	clean checkpatch sparse help debug-kernel install install-userspace \
+	modules_install dkms-source dkms-install
 
 all: module userspace
 
 help:
 	@echo "make            build vscard.ko (KDIR=$(KDIR)) and userspace"
 	@echo "make check      run every test suite; ends with 'N passed, N failed'"
-	@echo "make demo       boot a VM and show vscard working"
+	@echo "make demo       the end-to-end scene in a VM: xfreerdp card -> server pcsc_scan"
+	@echo "make demo-module  boot a VM, load vscard.ko, show sysfs and /dev"
+	@echo "make install    vscard.ko (modules_install, KDIR) + userspace (PREFIX=$(PREFIX))"
+	@echo "make dkms-install  module source in /usr/src, built by DKMS for every kernel"
 	@echo "make bench      benchmarks, printed as ratios against a baseline"
 	@echo "make fuzz       long fuzzing run of the agent's parsers"
 	@echo "tests/vm/run.sh --kernel 6.1 --shell   a shell in the test VM"
@@ -90,7 +94,58 @@ check: all tests
 	@tests/run-suites.sh
 
 demo: deps
+	@tests/e2e/demo.sh
+
+# The short version: boot a VM, load vscard.ko, show sysfs and /dev.
+demo-module: deps
 	@scripts/demo.sh
+
+# ---- installation (Documentation/admin-guide.rst) ----
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+# The release KDIR builds for (uname -r of that kernel; Debian's headers
+# have another string in include/config/kernel.release).
+KVER ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+DKMS_SRC = $(DESTDIR)/usr/src/vscard-$(VERSION)
+
+# vscard.ko into /lib/modules/$(KVER)/updates/module/ (Kbuild's own
+# modules_install, unsigned: distribution signing keys are not at hand),
+# then depmod; `modprobe vscard` works afterwards.  Debian's headers have
+# no System.map, so Kbuild's own depmod step is skipped: ours runs instead.
+modules_install: module
+	$(MAKE) -s -C $(KDIR) M=$(O)/kmod/kdir INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install \
+		2>&1 | grep -v "missing 'System.map'" || true
+	ls $(DESTDIR)/lib/modules/$(KVER)/updates/module/vscard.ko* >/dev/null
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+# Userspace: the agent, the RDP server adapter, vscardctl, the IFD handler
+# with its reader.conf.d entry (pcscd's own paths, not PREFIX), the uapi
+# header and the man page.
+install-userspace: userspace
+	install -D -m 0755 $(O)/agent/vscard-agent $(DESTDIR)$(PREFIX)/sbin/vscard-agent
+	install -D -m 0755 $(O)/rdp-server/vscard-rdp-server \
+		$(DESTDIR)$(PREFIX)/sbin/vscard-rdp-server
+	install -D -m 0755 $(O)/vscardctl/vscardctl $(DESTDIR)$(PREFIX)/bin/vscardctl
+	install -D -m 0644 userspace/agent/vscard-agent.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/vscard-agent.8
+	install -D -m 0644 uapi/linux/vscard.h $(DESTDIR)$(PREFIX)/include/linux/vscard.h
+	DESTDIR=$(DESTDIR) userspace/ifd/install.sh $(O)/ifd/libifdvscard.so
+
+install: modules_install install-userspace
+
+# The module source under /usr/src for DKMS, which rebuilds it for every
+# kernel installed later; `make dkms-install` also registers and builds it.
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -p Kbuild VERSION $(DKMS_SRC)/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf.in > $(DKMS_SRC)/dkms.conf
+	tar -cf - $$(git ls-files module uapi 2>/dev/null || find module uapi -type f) | \
+		tar -xf - -C $(DKMS_SRC)
+
+dkms-install: dkms-source
+	dkms install vscard/$(VERSION)
 
 clean:
 	rm -rf $(O)

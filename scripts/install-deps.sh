@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	build-essential pkg-config kmod xz-utils sparse clang libclang-rt-14-dev
+	build-essential pkg-config kmod xz-utils sparse clang libclang-rt-14-dev dkms
 	libnl-3-dev libnl-genl-3-dev libpcsclite-dev libcmocka-dev
 	# kernels: Debian stock 6.1 (meta packages) and the debug kernel source
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
@@ -19,7 +19,7 @@ pkgs=(
 	pcscd python3-pyscard pcsc-tools opensc
 	# RDP end to end
 	freerdp2-dev freerdp2-x11 xvfb xauth openssl
-	vsmartcard-vpcd python3-virtualsmartcard python3-pycryptodome
+	vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
 )
 
 missing() {
