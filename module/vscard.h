@@ -92,12 +92,15 @@ struct vscard_req {
  * @next:	cursor of the cyclic serial allocator
  * @count:	requests in @xa
  * @queue:	requests not yet fetched, oldest first
+ * @hint_armed:	the owner saw @queue empty since the last REQ_NOTIFY: the
+ *		next queued request sends one (see vscard_reqs_take_hint())
  */
 struct vscard_reqs {
 	struct xarray xa;
 	u32 next;
 	u32 count;
 	struct list_head queue;
+	bool hint_armed;
 };
 
 void vscard_reqs_init(struct vscard_reqs *t);
@@ -108,6 +111,8 @@ void vscard_req_put(struct vscard_req *req);
 int vscard_reqs_add(struct vscard_reqs *t, struct vscard_req *req, u64 epoch);
 struct vscard_req *vscard_reqs_peek(struct vscard_reqs *t);
 bool vscard_reqs_mark_fetched(struct vscard_reqs *t, struct vscard_req *req);
+void vscard_reqs_unfetch(struct vscard_reqs *t, struct vscard_req *req);
+bool vscard_reqs_take_hint(struct vscard_reqs *t);
 struct vscard_req *vscard_reqs_claim(struct vscard_reqs *t, u64 id);
 void vscard_req_finish(struct vscard_req *req, int status);
 bool vscard_reqs_cancel(struct vscard_reqs *t, struct vscard_req *req);

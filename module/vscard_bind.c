@@ -221,6 +221,10 @@ int vscard_bind(const struct vscard_owner *owner,
 	slot->bind.key_len = a->key_len;
 	slot->bind.timeout_ms = a->timeout_ms;
 	slot->bind.linger_ms = a->linger_ms;
+	/* A new owner has been sent no hint yet. */
+	xa_lock(&slot->reqs.xa);
+	slot->reqs.hint_armed = true;
+	xa_unlock(&slot->reqs.xa);
 
 	spin_lock(&slot->status_lock);
 	slot->epoch++;

@@ -257,7 +257,8 @@ int vscard_slot_submit(struct vscard_slot *slot, struct vscard_req *req,
 	atomic64_inc(&slot->stats.requests);
 	trace_vscard_req_submit(MINOR(slot->dev.devt), req->id, req->type,
 				req->code, req->tx_len);
-	vscard_nl_notify(slot, owner.sk, owner.portid);
+	if (vscard_reqs_take_hint(&slot->reqs))
+		vscard_nl_notify(slot, owner.sk, owner.portid);
 	sock_put(owner.sk);
 
 	ret = vscard_req_wait(&slot->reqs, req, msecs_to_jiffies(timeout_ms),

@@ -615,15 +615,19 @@ static int vscard_nl_req_get(struct sk_buff *skb, struct genl_info *info)
 		vscard_req_put(req);
 		put_device(&slot->dev);
 	}
-	if (msg)
+	if (msg) {
 		ret = vscard_nl_fill_req(msg, slot, req, info);
+		if (ret)
+			nlmsg_free(msg);
+		else
+			ret = genlmsg_reply(msg, info);
+		/* Undelivered (e.g. the receive queue is full): fetch again. */
+		if (ret)
+			vscard_reqs_unfetch(&slot->reqs, req);
+	}
 	vscard_req_put(req);
 	put_device(&slot->dev);
-	if (ret) {
-		nlmsg_free(msg);
-		return ret;
-	}
-	return genlmsg_reply(msg, info);
+	return ret;
 }
 
 static int vscard_nl_req_done(struct sk_buff *skb, struct genl_info *info)

@@ -33,6 +33,7 @@ void vscard_reqs_init(struct vscard_reqs *t)
 	t->next = 1;
 	t->count = 0;
 	INIT_LIST_HEAD(&t->queue);
+	t->hint_armed = true;
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_init);
 
@@ -137,6 +138,9 @@ EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_add);
  * vscard_reqs_peek() - the oldest request not yet fetched
  * @t:	the table
  *
+ * Called for the owner's REQ_GET only.  Finding the queue empty re-arms the
+ * REQ_NOTIFY hint: the owner has drained this slot.
+ *
  * Return: the request with a reference the caller drops with
  * vscard_req_put(), or NULL.
  */
@@ -148,6 +152,8 @@ struct vscard_req *vscard_reqs_peek(struct vscard_reqs *t)
 	req = list_first_entry_or_null(&t->queue, struct vscard_req, node);
 	if (req)
 		refcount_inc(&req->ref);
+	else
+		t->hint_armed = true;
 	xa_unlock(&t->xa);
 	return req;
 }
@@ -176,6 +182,53 @@ bool vscard_reqs_mark_fetched(struct vscard_reqs *t, struct vscard_req *req)
 	return ok;
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_mark_fetched);
+
+/**
+ * vscard_reqs_unfetch() - undo vscard_reqs_mark_fetched()
+ * @t:		the table
+ * @req:	the request whose REQ_GET reply could not be delivered
+ *
+ * The request goes back to the head of the queue (it was the oldest) if it
+ * is still pending, so the owner's next REQ_GET gets it instead of its
+ * caller waiting for the deadline; the hint is re-armed.
+ */
+void vscard_reqs_unfetch(struct vscard_reqs *t, struct vscard_req *req)
+{
+	xa_lock(&t->xa);
+	if (req->fetched && xa_load(&t->xa, (u32)req->id) == req) {
+		req->fetched = false;
+		req->queued = true;
+		list_add(&req->node, &t->queue);
+	}
+	t->hint_armed = true;
+	xa_unlock(&t->xa);
+}
+EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_unfetch);
+
+/**
+ * vscard_reqs_take_hint() - whether to send REQ_NOTIFY for a queued request
+ * @t:	the table
+ *
+ * Hints are edge-triggered: one per transition of the queue from "drained
+ * by the owner" to "not empty".  The owner answers a hint by fetching with
+ * REQ_GET until -ENOENT, which re-arms it (vscard_reqs_peek()).  The owner's
+ * socket therefore never holds more than one hint per slot, so hints
+ * cannot congest it and make the kernel drop a REQ_GET reply.
+ *
+ * Return: true if the caller must send the hint.
+ */
+bool vscard_reqs_take_hint(struct vscard_reqs *t)
+{
+	bool hint;
+
+	xa_lock(&t->xa);
+	hint = t->hint_armed && !list_empty(&t->queue);
+	if (hint)
+		t->hint_armed = false;
+	xa_unlock(&t->xa);
+	return hint;
+}
+EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take_hint);
 
 static void vscard_reqs_erase_locked(struct vscard_reqs *t,
 				     struct vscard_req *req)

@@ -83,6 +83,48 @@ static void vscard_test_req_alloc_complete(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vscard_reqs_claim(&c->t, req->id));
 }
 
+/* REQ_NOTIFY hints are edge-triggered; an undelivered fetch is undone. */
+static void vscard_test_req_hint_and_unfetch(struct kunit *test)
+{
+	struct vscard_test_tbl *c = test->priv;
+	struct vscard_req *r0 = new_req(test, 0, 1), *r1, *peek;
+
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_take_hint(&c->t));
+	r1 = new_req(test, 1, 1);
+	/* The owner has not drained yet: no second hint. */
+	KUNIT_EXPECT_FALSE(test, vscard_reqs_take_hint(&c->t));
+
+	peek = vscard_reqs_peek(&c->t);
+	KUNIT_EXPECT_PTR_EQ(test, peek, r0);
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_mark_fetched(&c->t, r0));
+	vscard_req_put(peek);
+	/* Its reply is lost: r0 is queued again, ahead of r1. */
+	vscard_reqs_unfetch(&c->t, r0);
+	KUNIT_EXPECT_FALSE(test, r0->fetched);
+	peek = vscard_reqs_peek(&c->t);
+	KUNIT_EXPECT_PTR_EQ(test, peek, r0);
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_mark_fetched(&c->t, r0));
+	vscard_req_put(peek);
+	peek = vscard_reqs_peek(&c->t);
+	KUNIT_EXPECT_PTR_EQ(test, peek, r1);
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_mark_fetched(&c->t, r1));
+	vscard_req_put(peek);
+
+	/* Drained: the peek that finds nothing re-arms the hint. */
+	KUNIT_EXPECT_FALSE(test, vscard_reqs_take_hint(&c->t));
+	KUNIT_EXPECT_NULL(test, vscard_reqs_peek(&c->t));
+	KUNIT_EXPECT_FALSE(test, vscard_reqs_take_hint(&c->t)); /* queue empty */
+	new_req(test, 2, 1);
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_take_hint(&c->t));
+
+	/* Unfetch of a request completed meanwhile does not resurrect it. */
+	KUNIT_EXPECT_PTR_EQ(test, vscard_reqs_claim(&c->t, r1->id), r1);
+	vscard_req_finish(r1, 0);
+	vscard_reqs_unfetch(&c->t, r1);
+	KUNIT_EXPECT_FALSE(test, r1->queued);
+	KUNIT_EXPECT_EQ(test, vscard_reqs_count(&c->t), 2U);
+}
+
 static void vscard_test_req_unknown_and_epoch(struct kunit *test)
 {
 	struct vscard_test_tbl *c = test->priv;
@@ -241,6 +283,7 @@ static void vscard_test_req_wait_woken(struct kunit *test)
 
 static struct kunit_case vscard_req_cases[] = {
 	KUNIT_CASE(vscard_test_req_alloc_complete),
+	KUNIT_CASE(vscard_test_req_hint_and_unfetch),
 	KUNIT_CASE(vscard_test_req_unknown_and_epoch),
 	KUNIT_CASE(vscard_test_req_limit_and_unique),
 	KUNIT_CASE(vscard_test_req_timeout),
