@@ -64,6 +64,8 @@ void vscard_release_binding_locked(struct vscard_slot *slot, u32 linger_ms,
 	b->owner.portid = 0;
 	n = vscard_reqs_abort_all(&slot->reqs, status);
 	atomic64_add(n, &slot->stats.aborted);
+	trace_vscard_binding_release(MINOR(slot->dev.devt), slot->epoch, n,
+				     status, linger);
 
 	if (linger) {
 		b->state = VSCARD_LINGERING;

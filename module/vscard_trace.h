@@ -57,6 +57,25 @@ TRACE_EVENT(vscard_req_timeout,
 		      __entry->minor, __entry->id, __entry->fetched)
 );
 
+TRACE_EVENT(vscard_binding_release,
+	    TP_PROTO(u32 minor, u64 epoch, u32 aborted, int status,
+		     bool linger),
+	    TP_ARGS(minor, epoch, aborted, status, linger),
+	    TP_STRUCT__entry(__field(u32, minor)
+			     __field(u64, epoch)
+			     __field(u32, aborted)
+			     __field(int, status)
+			     __field(bool, linger)),
+	    TP_fast_assign(__entry->minor = minor;
+			   __entry->epoch = epoch;
+			   __entry->aborted = aborted;
+			   __entry->status = status;
+			   __entry->linger = linger;),
+	    TP_printk("vscard%u epoch=%llu aborted=%u status=%d linger=%d",
+		      __entry->minor, __entry->epoch, __entry->aborted,
+		      __entry->status, __entry->linger)
+);
+
 #endif /* _VSCARD_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -18,9 +18,14 @@ extern struct tap abi_tap;
 
 #define OK(cond, ...) tap_ok(&abi_tap, !!(cond), __VA_ARGS__)
 #define DIAG(...) tap_diag(&abi_tap, __VA_ARGS__)
+#define SKIP(...) tap_skip(&abi_tap, __VA_ARGS__)
 
 uint64_t abi_now_ns(void);
 void abi_sleep_ms(unsigned int ms);
+/* vscard tracepoint @event, stamped on the abi_now_ns() clock. */
+int abi_trace_start(const char *event);
+int abi_trace_stop(const char *event, uint64_t *last_ns, unsigned int *count,
+		   unsigned long *sum_field, const char *field);
 
 /* Open a socket; aborts the test run on failure. */
 struct vscard_nl *abi_nl(void);

@@ -23,7 +23,7 @@ $(O)/abi/unit_testcard: $(ABI_DIR)/unit_testcard.c $(ABI_DIR)/tap.h \
 		tests/tools/testcard/apdu.c
 
 # The ABI test binary (runs in the VM).
-ABI_TEST_SRCS := $(ABI_DIR)/abi_main.c $(ABI_DIR)/abi_util.c \
+ABI_TEST_SRCS := $(ABI_DIR)/abi_main.c $(ABI_DIR)/abi_util.c $(ABI_DIR)/abi_trace.c \
 	$(ABI_DIR)/abi_agent.c $(wildcard $(ABI_DIR)/t_*.c) \
 	tests/tools/testcard/apdu.c
 ABI_TEST_HDRS := $(ABI_DIR)/abi.h $(ABI_DIR)/tap.h userspace/lib/vscard_nl.h \
