@@ -33,7 +33,8 @@ timeout=900
 [ "$kernel" = debug ] && timeout=2400
 tests/vm/run.sh --kernel "$kernel" --timeout "$timeout" --name "$tag" -- \
 	env ABI_STRESS_COUNT="${ABI_STRESS_COUNT:-}" \
-	ABI_DEATH_BOUND_MS="${ABI_DEATH_BOUND_MS:-}" VSCARD_KO="$top/$kmod/vscard.ko" \
+	ABI_DEATH_BOUND_MS="${ABI_DEATH_BOUND_MS:-}" \
+	ABI_DEATH_KERNEL_BOUND_MS="${ABI_DEATH_KERNEL_BOUND_MS:-}" VSCARD_KO="$top/$kmod/vscard.ko" \
 	tests/abi/vm-abi.sh "$kernel" "$@"
 rc=$?
 case $rc in
