@@ -85,16 +85,24 @@ static int k_req_done(struct kernel_port *kp, uint32_t slot, uint64_t req_id,
 static void drain_requests(struct kernel_port *kp, struct agent *a)
 {
 	struct vscard_attrs req;
+	unsigned int errors = 0;
 	struct kreq *q;
 	int ret;
 
+	/*
+	 * Until -ENOENT: REQ_NOTIFY hints are edge-triggered, only a drained
+	 * slot sends another.  A failed fetch leaves its request queued in
+	 * the kernel: try again a few times.
+	 */
 	for (;;) {
 		ret = vscard_nl_req_get(nl_of(kp), &req);
 		if (ret == -ENOENT)
 			return;
 		if (ret) {
 			log_warn("kernel: REQ_GET: %s", strerror(-ret));
-			return;
+			if (++errors == 3)
+				return;
+			continue;
 		}
 		q = calloc(1, sizeof(*q));
 		if (!q) {
