@@ -110,7 +110,9 @@ void *abi_agent_loop(void *arg)
 		struct vscard_attrs m;
 		bool notify = false;
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+		/* Hints queued by the library during drain() count too. */
+		if (poll(p, 2, vscard_nl_queued(ag->nl) ? 0 : -1) < 0 &&
+		    errno != EINTR) {
 			err = -errno;
 			break;
 		}

@@ -60,6 +60,17 @@ static void test_round_trip(void)
 	OK(r == -EINVAL || r == -E2BIG || r == -EMSGSIZE,
 	   "tx_len > VSCARD_DATA_MAX rejected (%d)", r);
 
+	/*
+	 * Back to back: each request is queued while the agent is just
+	 * finishing the previous one, the window where an edge-triggered
+	 * hint can land in the library's queue instead of on the fd.
+	 */
+	for (ok = 0, i = 0; i < 3000; i++) {
+		len = sizeof(rx);
+		ok += !abi_transmit(fd, select, sizeof(select), rx, &len, 5000);
+	}
+	OK(ok == 3000, "3000 back-to-back round trips, no hint lost (%d ok)", ok);
+
 	/* no card */
 	abi_agent_stop(&ag);
 	len = sizeof(rx);

@@ -132,6 +132,15 @@ static int k_process(struct kernel_port *kp, struct agent *a)
 
 	for (;;) {
 		ret = vscard_nl_next(nl_of(kp), &m);
+		if (ret == -EAGAIN && drain) {
+			/*
+			 * Fetch now; hints that arrive meanwhile are queued
+			 * in the library, not on the fd: loop for them.
+			 */
+			drain_requests(kp, a);
+			drain = false;
+			continue;
+		}
 		if (ret == -EAGAIN)
 			break;
 		if (ret == -ENOBUFS) {
@@ -147,8 +156,6 @@ static int k_process(struct kernel_port *kp, struct agent *a)
 			agent_kernel_cancel(a, m.slot, m.req_id);
 		vscard_attrs_release(&m);
 	}
-	if (drain)
-		drain_requests(kp, a);
 	return 0;
 }
 

@@ -52,7 +52,7 @@ int vscard_nl_next(struct vscard_nl *nl, struct vscard_attrs *out)
 
 size_t vscard_nl_queued(const struct vscard_nl *nl)
 {
-	return nl->q_len;
+	return nl->q_len + nl->overrun_pending;	/* an overrun is news too */
 }
 
 const char *vscard_cmd_name(unsigned int cmd)

@@ -255,7 +255,11 @@ int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d);
  * overran (messages were lost: an agent should drain REQ_GET anyway).
  */
 int vscard_nl_next(struct vscard_nl *nl, struct vscard_attrs *out);
-/* Number of queued unsolicited messages. */
+/*
+ * Number of queued unsolicited messages (plus one for an overrun not yet
+ * reported).  Non-zero after a command: call vscard_nl_next() before
+ * sleeping on the fd, which will not wake up for them.
+ */
 size_t vscard_nl_queued(const struct vscard_nl *nl);
 
 /* ------------------------------------------------------------------ */
