@@ -125,7 +125,11 @@ def main():
             if mode == "oversize":  # a frame over the 1 MiB limit
                 sock.sendall(struct.pack("<IHH", 2 << 20, DATA, 0) + b"\0" * 64)
                 event("oversize")
-            send(sock, DATA, struct.pack("<HHHHI", CORE, SERVER_ANNOUNCE, 1, 12, CLIENT_ID))
+            try:
+                send(sock, DATA, struct.pack("<HHHHI", CORE, SERVER_ANNOUNCE, 1, 12, CLIENT_ID))
+            except (BrokenPipeError, ConnectionResetError):
+                event("eof", on="send")  # the adapter already dropped the link
+                return 0
         elif ftype == DATA:
             on_rdpdr(sock, payload)
         elif ftype == CHANNEL_CLOSE:
