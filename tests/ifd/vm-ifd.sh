@@ -118,13 +118,16 @@ else
 fi
 
 # --- pcscd's log: no error loops, no hotplug signalling ------------------
-n_err=$(grep -c 'Error communicating\|SendHotplugSignal\|Card not transacted' $log)
+# ("Card not transacted" is pcscd logging an APDU that failed, which the
+# kill -9 and swapped-card tests cause on purpose: counted, not a loop.)
+n_err=$(grep -c 'Error communicating\|SendHotplugSignal' $log)
 if [ "$n_err" = 0 ]; then
 	pass "pcscd log: no 'Error communicating'/hotplug-signal loop"
 else
 	fail "pcscd log has $n_err error-loop lines"
-	grep -m5 'Error communicating\|SendHotplugSignal\|Card not transacted' $log
+	grep -m5 'Error communicating\|SendHotplugSignal' $log
 fi
+echo "info: $tag: pcscd logged $(grep -c 'Card not transacted' $log) failed APDUs (expected from the kill -9 and swap tests)"
 n_unknown=$(grep -c 'unknown tag\|Open Port.*Failed' $log)
 [ "$n_unknown" = 0 ] && pass "pcscd log: every slot opened" ||
 	fail "pcscd log: $n_unknown open failures"

@@ -31,7 +31,7 @@ if [ ! -f "$kmod/vscard.ko" ]; then
 	echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
 	exit 1
 fi
-tests/vm/run.sh --kernel "$kernel" --timeout 1500 --name "$tag" -- \
+tests/vm/run.sh --kernel "$kernel" --timeout 900 --name "$tag" -- \
 	env O="$O" VSCARD_KO="$kmod/vscard.ko" IFD_CYCLES="${IFD_CYCLES:-1000}" \
 	tests/ifd/vm-ifd.sh "$kernel"
 rc=$?

@@ -44,6 +44,7 @@ static void reap_locked(struct ifd_slot *s)
 		s->fd = -1;
 		s->stale = false;
 		s->have_st = false;
+		s->answered = false;
 	}
 }
 
@@ -115,10 +116,41 @@ bool ifd_slot_presence(struct ifd_slot *s)
 	bool present;
 
 	pthread_mutex_lock(&s->lock);
-	present = ifd_presence_next(&s->seen,
-				    refresh_locked(s) ? &s->st : NULL);
+	s->answered = refresh_locked(s);
+	present = ifd_presence_next(&s->seen, s->answered ? &s->st : NULL);
+	s->answered_seq = s->st.seq;
+	/*
+	 * A replaced card answered "absent" although one is there: the
+	 * next wait must return at once so that pcscd asks again and sees
+	 * the new card, with no further change to wake it.
+	 */
+	if (s->answered && !present && ifd_status_card(&s->st))
+		s->answered = false;
 	pthread_mutex_unlock(&s->lock);
 	return present;
+}
+
+/*
+ * Whether the slot changed since the last presence answer.  The file's
+ * poll() state follows the last GET_STATUS on it, and power-up, transmit
+ * and attribute paths read the status too: a change they read first would
+ * otherwise never wake the wait.  Reading the status here also re-arms
+ * poll() for anything that happens from now on (no lost wakeup).
+ */
+static bool changed_since_answer(struct ifd_slot *s, int fd)
+{
+	struct vscard_status st;
+	bool changed;
+
+	pthread_mutex_lock(&s->lock);
+	changed = !s->answered;
+	if (!ioctl(fd, VSCARD_IOC_GET_STATUS, &st)) {
+		changed |= st.seq != s->answered_seq;
+		s->st = st;
+		s->have_st = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return changed;
 }
 
 bool ifd_slot_status(struct ifd_slot *s, struct vscard_status *st)
@@ -183,6 +215,10 @@ void ifd_slot_wait(struct ifd_slot *s, int timeout_ms)
 		/* No node yet: come back soon to retry the open. */
 		if (timeout_ms < 0 || timeout_ms > s->reopen_ms)
 			timeout_ms = s->reopen_ms;
+	}
+	if (fd >= 0 && changed_since_answer(s, fd)) {
+		put_fd(s, false);
+		return;
 	}
 	pfd[1].fd = fd;
 	if (poll(pfd, 2, timeout_ms) > 0 &&
