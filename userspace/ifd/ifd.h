@@ -95,8 +95,8 @@ struct ifd_slot {
 	int stop_fd;		/* eventfd kicked by the stop function */
 	bool waiting;
 	struct ifd_seen seen;
-	uint64_t answered_seq;	/* status seq of the last presence answer */
-	bool answered;		/* answered_seq is valid for this fd */
+	uint64_t wait_seq;	/* status seq the event wait last saw */
+	bool rewake;		/* next event wait returns at once */
 	struct vscard_status st;	/* last status read */
 	bool have_st;
 	uint8_t atr[VSCARD_ATR_MAX];	/* ATR of the last power up/reset */

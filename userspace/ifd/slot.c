@@ -44,7 +44,7 @@ static void reap_locked(struct ifd_slot *s)
 		s->fd = -1;
 		s->stale = false;
 		s->have_st = false;
-		s->answered = false;
+		s->rewake = true;
 	}
 }
 
@@ -113,39 +113,42 @@ static bool refresh_locked(struct ifd_slot *s)
 
 bool ifd_slot_presence(struct ifd_slot *s)
 {
-	bool present;
+	bool present, ok;
 
 	pthread_mutex_lock(&s->lock);
-	s->answered = refresh_locked(s);
-	present = ifd_presence_next(&s->seen, s->answered ? &s->st : NULL);
-	s->answered_seq = s->st.seq;
+	ok = refresh_locked(s);
+	present = ifd_presence_next(&s->seen, ok ? &s->st : NULL);
 	/*
 	 * A replaced card answered "absent" although one is there: the
 	 * next wait must return at once so that pcscd asks again and sees
 	 * the new card, with no further change to wake it.
 	 */
-	if (s->answered && !present && ifd_status_card(&s->st))
-		s->answered = false;
+	if (ok && !present && ifd_status_card(&s->st))
+		s->rewake = true;
 	pthread_mutex_unlock(&s->lock);
 	return present;
 }
 
 /*
- * Whether the slot changed since the last presence answer.  The file's
- * poll() state follows the last GET_STATUS on it, and power-up, transmit
- * and attribute paths read the status too: a change they read first would
- * otherwise never wake the wait.  Reading the status here also re-arms
- * poll() for anything that happens from now on (no lost wakeup).
+ * Whether the slot changed since the event wait last looked.  The file's
+ * poll() state follows the last GET_STATUS on it, and presence checks from
+ * any thread, power-up, transmit and attribute paths read the status too:
+ * a change they read first would otherwise never wake the wait.  The wait
+ * keeps its own record instead; reading the status here also re-arms
+ * poll() for anything from now on (no lost wakeup).  At worst pcscd checks
+ * presence once more than needed.
  */
-static bool changed_since_answer(struct ifd_slot *s, int fd)
+static bool changed_since_wait(struct ifd_slot *s, int fd)
 {
 	struct vscard_status st;
 	bool changed;
 
 	pthread_mutex_lock(&s->lock);
-	changed = !s->answered;
+	changed = s->rewake;
+	s->rewake = false;
 	if (!ioctl(fd, VSCARD_IOC_GET_STATUS, &st)) {
-		changed |= st.seq != s->answered_seq;
+		changed |= st.seq != s->wait_seq;
+		s->wait_seq = st.seq;
 		s->st = st;
 		s->have_st = true;
 	}
@@ -216,7 +219,7 @@ void ifd_slot_wait(struct ifd_slot *s, int timeout_ms)
 		if (timeout_ms < 0 || timeout_ms > s->reopen_ms)
 			timeout_ms = s->reopen_ms;
 	}
-	if (fd >= 0 && changed_since_answer(s, fd)) {
+	if (fd >= 0 && changed_since_wait(s, fd)) {
 		put_fd(s, false);
 		return;
 	}
