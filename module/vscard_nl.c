@@ -85,6 +85,7 @@ static const struct nla_policy vscard_req_done_policy[VSCARD_A_MAX + 1] = {
 	[VSCARD_A_RESULT] = { .type = NLA_U32 },
 	[VSCARD_A_PROTOCOLS] = NLA_POLICY_MASK(NLA_U32, VSCARD_PROTO_ALL),
 	[VSCARD_A_DATA] = { .type = NLA_BINARY, .len = VSCARD_DATA_CHUNK },
+	[VSCARD_A_REQ_NEXT] = { .type = NLA_FLAG },
 };
 
 static void vscard_nl_owner(struct sk_buff *skb, struct genl_info *info,
@@ -588,7 +589,11 @@ static int vscard_nl_fill_req(struct sk_buff *msg, struct vscard_slot *slot,
 	return 0;
 }
 
-static int vscard_nl_req_get(struct sk_buff *skb, struct genl_info *info)
+/*
+ * Reply with the oldest unfetched request of the sender's slots; -ENOENT
+ * if there is none (peeking at an empty slot re-arms its hint).
+ */
+static int vscard_nl_reply_req(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vscard_owner owner;
 	struct vscard_slot *slot;
@@ -599,10 +604,8 @@ static int vscard_nl_req_get(struct sk_buff *skb, struct genl_info *info)
 	vscard_nl_owner(skb, info, &owner);
 	for (;;) {
 		req = vscard_req_fetch(&owner, &slot);
-		if (!req) {
-			NL_SET_ERR_MSG(info->extack, "no request pending");
+		if (!req)
 			return -ENOENT;
-		}
 		msg = genlmsg_new(vscard_nl_req_size(req), GFP_KERNEL);
 		if (!msg) {
 			ret = -ENOMEM;
@@ -628,6 +631,37 @@ static int vscard_nl_req_get(struct sk_buff *skb, struct genl_info *info)
 	vscard_req_put(req);
 	put_device(&slot->dev);
 	return ret;
+}
+
+static int vscard_nl_req_get(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret = vscard_nl_reply_req(skb, info);
+
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "no request pending");
+	return ret;
+}
+
+/* REQ_DONE with REQ_NEXT: the next request, or an empty REQ_DONE reply. */
+static int vscard_nl_reply_next(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret = vscard_nl_reply_req(skb, info);
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (ret != -ENOENT)
+		return ret;
+	msg = genlmsg_new(0, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = vscard_nl_put_hdr(msg, info->snd_portid, info->snd_seq, 0,
+				VSCARD_CMD_REQ_DONE);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
 }
 
 static int vscard_nl_req_done(struct sk_buff *skb, struct genl_info *info)
@@ -667,7 +701,9 @@ static int vscard_nl_req_done(struct sk_buff *skb, struct genl_info *info)
 	else if (ret == -EINVAL)
 		NL_SET_ERR_MSG(info->extack,
 			       "response longer than VSCARD_DATA_MAX");
-	return vscard_nl_owner_err(info, ret);
+	if (ret || !nla_get_flag(info->attrs[VSCARD_A_REQ_NEXT]))
+		return vscard_nl_owner_err(info, ret);
+	return vscard_nl_reply_next(skb, info);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -823,7 +859,7 @@ static const struct genl_multicast_group vscard_genl_mcgrps[] = {
 
 static struct genl_family vscard_genl_family __ro_after_init = {
 	.name = VSCARD_GENL_NAME,
-	.version = VSCARD_GENL_VERSION,
+	.version = VSCARD_ABI_VERSION,	/* CTRL_ATTR_VERSION: major and minor */
 	.maxattr = VSCARD_A_MAX,
 	.netnsok = false,
 	.parallel_ops = false,

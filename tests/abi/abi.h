@@ -82,12 +82,15 @@ struct abi_agent {
 	uint32_t slot[VSCARD_POOL_SLOTS_MAX];
 	uint64_t epoch[VSCARD_POOL_SLOTS_MAX];
 	unsigned int toggle_every;	/* stress: card out/in every N answers */
+	bool separate_get;		/* REQ_DONE then REQ_GET (ABI 1.0 way) */
 	atomic_ulong answered;
 	atomic_ulong toggles;
 	atomic_int error;
 };
 
 int abi_agent_start(struct abi_agent *ag, int nslots, const char *key);
+int abi_agent_start_opts(struct abi_agent *ag, int nslots, const char *key,
+			 bool separate_get);
 void abi_agent_stop(struct abi_agent *ag);
 /* Open agent slot @i's device; never touches the agent thread's socket. */
 int abi_agent_open_slot(struct abi_agent *ag, int i);

@@ -14,23 +14,23 @@ static const uint8_t agent_atr[] = { 0x3B, 0x8A, 0x80, 0x01, 0x76, 0x73,
 				     0x63, 0x61, 0x72, 0x64, 0x74, 0x65,
 				     0x73, 0x74, 0x5B };
 
-static int answer(struct abi_agent *ag, struct vscard_attrs *req,
-		  uint8_t *buf)
+/* The completion of @req; @buf holds response bytes. */
+static void answer(const struct vscard_attrs *req, uint8_t *buf,
+		   struct vscard_done *d)
 {
-	struct vscard_done d = {
+	unsigned int delay;
+	long n;
+
+	*d = (struct vscard_done){
 		.pool = req->pool, .slot = req->slot, .req_id = req->req_id,
 		.result = -1, .protocols = -1,
 	};
-	unsigned int delay;
-	long n;
-	int err;
-
 	switch (req->req_type) {
 	case VSCARD_REQ_POWER:
 		if (req->req_code != VSCARD_POWER_DOWN) {
-			d.data = agent_atr;
-			d.len = sizeof(agent_atr);
-			d.protocols = VSCARD_PROTO_T1;
+			d->data = agent_atr;
+			d->len = sizeof(agent_atr);
+			d->protocols = VSCARD_PROTO_T1;
 		}
 		break;
 	case VSCARD_REQ_TRANSMIT:
@@ -39,23 +39,19 @@ static int answer(struct abi_agent *ag, struct vscard_attrs *req,
 		if (delay)
 			abi_sleep_ms(delay);
 		if (n < 0 || (size_t)n > req->req_rx_max) {
-			d.status = -ENOBUFS;
+			d->status = -ENOBUFS;
 		} else {
-			d.data = buf;
-			d.len = (size_t)n;
+			d->data = buf;
+			d->len = (size_t)n;
 		}
 		break;
 	case VSCARD_REQ_CONTROL:
-		d.data = req->data;
-		d.len = req->data_len;
+		d->data = req->data;
+		d->len = req->data_len;
 		break;
 	default:
 		break;
 	}
-	err = vscard_nl_req_done(ag->nl, &d);
-	if (err == -ENOENT)
-		err = 0;	/* timed out or aborted meanwhile */
-	return err;
 }
 
 /* Stress: take the card out and back in on every slot. */
@@ -72,26 +68,56 @@ static int toggle(struct abi_agent *ag)
 	return err;
 }
 
+/*
+ * Complete @d and fetch the next request (next->req_id 0: none queued),
+ * in one round trip (REQ_NEXT) unless the agent does it the ABI 1.0 way.
+ */
+static int complete_fetch(struct abi_agent *ag, const struct vscard_done *d,
+			  struct vscard_attrs *next)
+{
+	int err;
+
+	if (ag->separate_get)
+		err = vscard_nl_req_done(ag->nl, d);
+	else
+		err = vscard_nl_req_done_next(ag->nl, d, next);
+	if (err && err != -ENOENT)
+		return err;
+	if (!err && !ag->separate_get && next->req_id)
+		return 0;
+	/*
+	 * -ENOENT: the request timed out or was aborted meanwhile.  Nothing
+	 * queued: one more look before sleeping on a hint, which is much
+	 * slower when the caller is just about to send its next request.
+	 */
+	err = vscard_nl_req_get(ag->nl, next);
+	return err == -ENOENT ? 0 : err;
+}
+
+/* Answer requests until none is queued. */
 static int drain(struct abi_agent *ag, uint8_t *buf)
 {
-	for (;;) {
-		struct vscard_attrs req;
-		unsigned long n;
-		int err = vscard_nl_req_get(ag->nl, &req);
+	struct vscard_attrs req, next;
+	int err = vscard_nl_req_get(ag->nl, &req);
 
-		if (err == -ENOENT)
-			return 0;
-		if (err)
-			return err;
-		err = answer(ag, &req, buf);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	for (;;) {
+		struct vscard_done d;
+		unsigned long n;
+
+		answer(&req, buf, &d);
+		err = complete_fetch(ag, &d, &next);
 		vscard_attrs_release(&req);
 		if (err)
 			return err;
+		req = next;
 		n = atomic_fetch_add(&ag->answered, 1) + 1;
-		if (ag->toggle_every && n % ag->toggle_every == 0) {
+		if (ag->toggle_every && n % ag->toggle_every == 0)
 			err = toggle(ag);
-			if (err)
-				return err;
+		if (err || !req.req_id) {
+			vscard_attrs_release(&req);
+			return err;
 		}
 	}
 }
@@ -118,11 +144,12 @@ void *abi_agent_loop(void *arg)
 		}
 		if (p[1].revents)
 			break;
-		while (!(err = vscard_nl_next(ag->nl, &m))) {
-			notify |= m.cmd == VSCARD_CMD_REQ_NOTIFY;
+		/* One message per wakeup: a hint is acted on at once. */
+		err = vscard_nl_next(ag->nl, &m);
+		if (!err) {
+			notify = m.cmd == VSCARD_CMD_REQ_NOTIFY;
 			vscard_attrs_release(&m);
-		}
-		if (err == -EAGAIN || err == -ENOBUFS) {
+		} else if (err == -EAGAIN || err == -ENOBUFS) {
 			err = 0;
 			notify = true;	/* always drain: cheap and safe */
 		}
@@ -139,9 +166,16 @@ void *abi_agent_loop(void *arg)
 
 int abi_agent_start(struct abi_agent *ag, int nslots, const char *key)
 {
+	return abi_agent_start_opts(ag, nslots, key, false);
+}
+
+int abi_agent_start_opts(struct abi_agent *ag, int nslots, const char *key,
+			 bool separate_get)
+{
 	int i, s;
 
 	memset(ag, 0, sizeof(*ag));
+	ag->separate_get = separate_get;
 	ag->nl = abi_nl();
 	ag->stop_fd = eventfd(0, EFD_CLOEXEC);
 	for (i = 0; i < nslots; i++) {

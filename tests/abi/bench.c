@@ -34,7 +34,7 @@ static void pct(uint64_t *v, int n, double *p50, double *p99)
 }
 
 /* Child: an echo agent on one slot until its stdin pipe closes. */
-static pid_t spawn_echo_agent(uint32_t *slot)
+static pid_t spawn_echo_agent(uint32_t *slot, bool separate_get)
 {
 	int up[2], down[2];
 	pid_t pid;
@@ -49,7 +49,8 @@ static pid_t spawn_echo_agent(uint32_t *slot)
 
 		close(up[0]);
 		close(down[1]);
-		if (abi_agent_start(&ag, 1, "bench-echo"))
+		if (abi_agent_start_opts(&ag, 1, separate_get ? "bench-echo-1.0" :
+					 "bench-echo", separate_get))
 			_exit(1);
 		if (write(up[1], &ag.slot[0], sizeof(ag.slot[0])) < 0)
 			_exit(1);
@@ -67,41 +68,41 @@ static pid_t spawn_echo_agent(uint32_t *slot)
 	return pid;
 }
 
-static int bench_vscard_rtt(uint64_t *v, int n, uint32_t slot,
-			    struct vscard_nl *nl)
+/* One P1 contender: a slot device or a pipe pair to an echo child. */
+struct rtt_peer {
+	int fd;			/* slot device, or -1 for the pipe */
+	int to, from;		/* pipe ends */
+	uint64_t *v;		/* samples */
+};
+
+static int rtt_once(struct rtt_peer *p, uint64_t *ns)
 {
 	static const uint8_t apdu[] = { 0x00, 0xA4, 0x04, 0x00, 0x02, 0x3F,
 					0x00 };
 	uint8_t rx[16];
-	int fd = abi_open_slot(nl, slot), i;
+	size_t len = sizeof(rx);
+	uint64_t t0 = abi_now_ns();
+	char c = 'x';
+	int r = 0;
 
-	if (fd < 0)
-		return fd;
-	for (i = -200; i < n; i++) {
-		size_t len = sizeof(rx);
-		uint64_t t0 = abi_now_ns();
-
-		int r = abi_transmit(fd, apdu, sizeof(apdu), rx, &len, 5000);
-
-		if (r) {
-			DIAG("transmit %d: %s", i, strerror(-r));
-			return r;
-		}
-		if (i >= 0)
-			v[i] = abi_now_ns() - t0;
-	}
-	close(fd);
-	return 0;
+	if (p->fd >= 0)
+		r = abi_transmit(p->fd, apdu, sizeof(apdu), rx, &len, 5000);
+	else if (write(p->to, &c, 1) != 1 || read(p->from, &c, 1) != 1)
+		r = -EIO;
+	*ns = abi_now_ns() - t0;
+	if (r)
+		DIAG("round trip: %s", strerror(-r));
+	return r;
 }
 
-static int bench_pipe_rtt(uint64_t *v, int n)
+static pid_t spawn_pipe_echo(struct rtt_peer *p)
 {
-	int a[2], b[2], i;
+	int a[2], b[2];
 	pid_t pid;
-	char c = 'x';
+	char c;
 
 	if (pipe(a) || pipe(b))
-		return -errno;
+		return -1;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
@@ -111,19 +112,36 @@ static int bench_pipe_rtt(uint64_t *v, int n)
 			;
 		_exit(0);
 	}
-	for (i = -200; i < n; i++) {
-		uint64_t t0 = abi_now_ns();
-
-		if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1)
-			return -EIO;
-		if (i >= 0)
-			v[i] = abi_now_ns() - t0;
-	}
-	close(a[1]);
-	waitpid(pid, NULL, 0);
 	close(a[0]);
-	close(b[0]);
 	close(b[1]);
+	p->fd = -1;
+	p->to = a[1];
+	p->from = b[0];
+	return pid;
+}
+
+/*
+ * Interleave the contenders in blocks of 50 round trips (after 200 warm-up
+ * ones each), so that whatever else the machine does hits them alike.
+ */
+static int bench_rtt(struct rtt_peer *peers, int npeers, int n)
+{
+	int done = 0, i, k;
+	uint64_t ns;
+
+	for (k = 0; k < npeers; k++)
+		for (i = 0; i < 200; i++)
+			if (rtt_once(&peers[k], &ns))
+				return -EIO;
+	while (done < n) {
+		int block = n - done < 50 ? n - done : 50;
+
+		for (k = 0; k < npeers; k++)
+			for (i = 0; i < block; i++)
+				if (rtt_once(&peers[k], &peers[k].v[done + i]))
+					return -EIO;
+		done += block;
+	}
 	return 0;
 }
 
@@ -202,45 +220,60 @@ static int bench_wakeup(uint64_t *v, int n, bool vscard)
 	return 0;
 }
 
+enum { P_PIPE, P_V10, P_NEXT, NPEERS };
+
+static const char *const peer_name[NPEERS] = {
+	[P_PIPE] = "pipe ping-pong (baseline)          ",
+	[P_V10] = "vscard, agent REQ_DONE + REQ_GET   ",
+	[P_NEXT] = "vscard, agent REQ_DONE+REQ_NEXT    ",
+};
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 5000;
 	int w = argc > 2 ? atoi(argv[2]) : 1000;
-	uint64_t *a = calloc((size_t)n, 8), *b = calloc((size_t)n, 8);
 	uint64_t *c = calloc((size_t)w, 8), *d = calloc((size_t)w, 8);
-	double v50, v99, p50, p99, c50, c99, d50, d99;
+	double p50[NPEERS], p99[NPEERS], c50, c99, d50, d99;
+	struct rtt_peer peers[NPEERS];
+	pid_t pids[NPEERS];
 	struct vscard_nl *nl;
 	uint32_t slot;
-	pid_t agent;
-	int ok;
+	int ok = 1, k;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	nl = abi_nl();
-	agent = spawn_echo_agent(&slot);
-	if (agent <= 0)
-		DIAG("echo agent did not start");
-	ok = agent > 0 && !bench_vscard_rtt(a, n, slot, nl) &&
-	     !bench_pipe_rtt(b, n);
-	OK(ok, "P1 round trips measured (%d each)", n);
+	pids[P_PIPE] = spawn_pipe_echo(&peers[P_PIPE]);
+	for (k = P_V10; k <= P_NEXT; k++) {
+		pids[k] = spawn_echo_agent(&slot, k == P_V10);
+		peers[k].fd = pids[k] > 0 ? abi_open_slot(nl, slot) : -1;
+		ok &= pids[k] > 0 && peers[k].fd >= 0;
+	}
+	for (k = 0; k < NPEERS; k++)
+		ok &= !!(peers[k].v = calloc((size_t)n, 8));
+	OK(ok && pids[P_PIPE] > 0, "echo agents and pipe echo started");
+	ok = ok && pids[P_PIPE] > 0 && !bench_rtt(peers, NPEERS, n);
+	OK(ok, "P1 round trips measured (%d each, interleaved)", n);
 	if (!ok)
 		return 1;
-	pct(a, n, &v50, &v99);
-	pct(b, n, &p50, &p99);
+	for (k = 0; k < NPEERS; k++)
+		pct(peers[k].v, n, &p50[k], &p99[k]);
 	ok = !bench_wakeup(c, w, true) && !bench_wakeup(d, w, false);
 	OK(ok, "wakeup latencies measured (%d each)", w);
 	if (!ok)
 		return 1;
 	pct(c, w, &c50, &c99);
 	pct(d, w, &d50, &d99);
-	kill(agent, SIGTERM);
-	printf("bench-abi: P1 request round trip, %d samples (us):\n", n);
-	printf("bench-abi:   vscard ioctl->netlink->agent->ioctl  p50 %8.1f  p99 %8.1f\n",
-	       v50, v99);
-	printf("bench-abi:   pipe ping-pong (baseline)           p50 %8.1f  p99 %8.1f\n",
-	       p50, p99);
-	printf("bench-abi:   ratio vscard/pipe                   p50 %8.2fx p99 %8.2fx  (goal p50 <= 1.5x)\n",
-	       v50 / p50, v99 / p99);
+	for (k = 0; k < NPEERS; k++)
+		kill(pids[k], SIGTERM);
+	printf("bench-abi: P1 request round trip ioctl->netlink->agent->ioctl, %d samples (us):\n",
+	       n);
+	for (k = 0; k < NPEERS; k++)
+		printf("bench-abi:   %s p50 %8.1f  p99 %8.1f  ratio p50 %5.2fx p99 %5.2fx\n",
+		       peer_name[k], p50[k], p99[k], p50[k] / p50[P_PIPE],
+		       p99[k] / p99[P_PIPE]);
+	printf("bench-abi:   P1 ratio vscard/pipe p50 %.2fx (goal <= 1.5x)\n",
+	       p50[P_NEXT] / p50[P_PIPE]);
 	printf("bench-abi: status-change wakeup, %d samples (us):\n", w);
 	printf("bench-abi:   CARD_SET -> poll(POLLPRI) wakeup     p50 %8.1f  p99 %8.1f\n",
 	       c50, c99);

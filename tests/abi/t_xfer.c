@@ -308,10 +308,129 @@ out:
 	vscard_nl_close(a);
 }
 
+/* Wait until @slot has @n requests outstanding. */
+static bool wait_pending(struct vscard_nl *nl, uint32_t slot, uint32_t n)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		struct vscard_attrs a;
+		bool ok = !abi_slot_get(nl, slot, &a) && a.pending == n;
+
+		vscard_attrs_release(&a);
+		if (ok)
+			return true;
+		abi_sleep_ms(10);
+	}
+	return false;
+}
+
+static struct vscard_done done_of(const struct vscard_attrs *req)
+{
+	static const uint8_t ok_sw[] = { 0x90, 0x00 };
+
+	return (struct vscard_done){
+		.pool = req->pool, .slot = req->slot, .req_id = req->req_id,
+		.result = -1, .protocols = -1, .data = ok_sw, .len = 2,
+	};
+}
+
+/* REQ_DONE + REQ_NEXT (ABI 1.1): complete and fetch in one round trip. */
+static void test_req_next(void)
+{
+	static const uint8_t apdu[] = { 0x00, 0xA4, 0x04, 0x00 };
+	struct vscard_nl *a = abi_nl(), *b = abi_nl();
+	struct vscard_attrs req, next, m;
+	struct abi_xfer x1, x2;
+	struct vscard_done d;
+	int slot, fd, r;
+
+	OK(vscard_nl_version(a) == VSCARD_ABI_VERSION,
+	   "family version is VSCARD_ABI_VERSION %#x (%#x)",
+	   VSCARD_ABI_VERSION, vscard_nl_version(a));
+	slot = abi_bind(a, -1, "next-key", -1, -1, NULL);
+	if (slot < 0 || abi_card(a, (uint32_t)slot, true)) {
+		OK(0, "req-next: setup");
+		goto out;
+	}
+	fd = abi_open_slot(a, (uint32_t)slot);
+
+	/* two queued: completing the first fetches the second */
+	abi_xfer_start(&x1, fd, VSCARD_IOC_TRANSMIT, VSCARD_PROTO_T1, apdu,
+		       sizeof(apdu), 258, 10000);
+	r = abi_fetch(a, &req, 5000);
+	abi_xfer_start(&x2, fd, VSCARD_IOC_TRANSMIT, VSCARD_PROTO_T1, apdu,
+		       sizeof(apdu), 258, 10000);
+	OK(r == 0 && wait_pending(a, (uint32_t)slot, 2),
+	   "req-next: first fetched, second queued (%d)", r);
+	d = done_of(&req);
+	r = vscard_nl_req_done_next(a, &d, &next);
+	abi_xfer_join(&x1);
+	OK(r == 0 && x1.ret == 0 && x1.x.rx_len == 2 && next.req_id &&
+	   next.req_id != req.req_id && next.req_type == VSCARD_REQ_TRANSMIT &&
+	   next.data_len == sizeof(apdu),
+	   "REQ_DONE+REQ_NEXT completes the first and returns the second (r %d ret %d)",
+	   r, x1.ret);
+	vscard_attrs_release(&req);
+
+	/* none left: an empty reply, and the hint is armed again */
+	d = done_of(&next);
+	r = vscard_nl_req_done_next(a, &d, &req);
+	abi_xfer_join(&x2);
+	OK(r == 0 && !req.req_id && x2.ret == 0,
+	   "REQ_NEXT with nothing queued: empty reply, second completed (r %d ret %d)",
+	   r, x2.ret);
+	vscard_attrs_release(&next);
+	abi_xfer_free(&x1);
+	abi_xfer_free(&x2);
+	abi_xfer_start(&x1, fd, VSCARD_IOC_TRANSMIT, VSCARD_PROTO_T1, apdu,
+		       sizeof(apdu), 258, 10000);
+	r = abi_wait_msg(a, VSCARD_CMD_REQ_NOTIFY, &m, 5000);
+	OK(r == 0 && m.slot == (uint32_t)slot,
+	   "after the empty reply a new request sends REQ_NOTIFY (%d)", r);
+	vscard_attrs_release(&m);
+	r = vscard_nl_req_get(a, &req);
+	OK(r == 0, "and REQ_GET fetches it (%d)", r);
+
+	/* a failed completion fetches nothing */
+	abi_xfer_start(&x2, fd, VSCARD_IOC_TRANSMIT, VSCARD_PROTO_T1, apdu,
+		       sizeof(apdu), 258, 10000);
+	wait_pending(a, (uint32_t)slot, 2);
+	d = done_of(&req);
+	d.req_id ^= 0x5555;
+	r = vscard_nl_req_done_next(a, &d, &next);
+	OK(r == -ENOENT && !next.req_id,
+	   "REQ_NEXT with an unknown id -> -ENOENT, nothing fetched (%d)", r);
+	d = done_of(&req);
+	r = vscard_nl_req_done_next(b, &d, &next);
+	OK(r == -EPERM && !next.req_id,
+	   "REQ_NEXT from a non-owner -> -EPERM, nothing fetched (%d)", r);
+	OK(!atomic_load(&x1.done) && !atomic_load(&x2.done),
+	   "both requests still pending after that");
+	r = vscard_nl_req_done_next(a, &d, &next);
+	abi_xfer_join(&x1);
+	OK(r == 0 && x1.ret == 0 && next.req_id,
+	   "the owner's REQ_NEXT then returns the queued request (r %d)", r);
+	vscard_attrs_release(&req);
+	d = done_of(&next);
+	r = vscard_nl_req_done_next(a, &d, &req);
+	abi_xfer_join(&x2);
+	OK(r == 0 && !req.req_id && x2.ret == 0,
+	   "and completes it with an empty reply (r %d ret %d)", r, x2.ret);
+	vscard_attrs_release(&next);
+	abi_xfer_free(&x1);
+	abi_xfer_free(&x2);
+	close(fd);
+out:
+	vscard_nl_close(b);
+	vscard_nl_close(a);
+}
+
 void t_xfer(void)
 {
 	test_round_trip();
 	test_extended();
 	test_manual();
+	test_req_next();
 	test_busy();
 }

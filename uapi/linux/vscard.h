@@ -25,7 +25,7 @@
 #include <linux/ioctl.h>
 
 #define VSCARD_ABI_MAJOR	1
-#define VSCARD_ABI_MINOR	0
+#define VSCARD_ABI_MINOR	1
 #define VSCARD_ABI_VERSION	((VSCARD_ABI_MAJOR << 16) | VSCARD_ABI_MINOR)
 
 /* ------------------------------------------------------------------------ */
@@ -182,6 +182,10 @@ struct vscard_xfer {
 /* ------------------------------------------------------------------------ */
 
 #define VSCARD_GENL_NAME	"vscard"
+/*
+ * genlmsghdr.version (8 bits).  The family version (CTRL_ATTR_VERSION) is
+ * VSCARD_ABI_VERSION since ABI 1.1 (1.0 modules reported the major only).
+ */
 #define VSCARD_GENL_VERSION	VSCARD_ABI_MAJOR
 #define VSCARD_MCGRP_EVENTS	"events"
 
@@ -247,6 +251,7 @@ enum vscard_attr {
 	VSCARD_A_STATS,		/* nest: enum vscard_stat_attr */
 	VSCARD_A_OWNER_PORTID,	/* u32: netlink portid of the owner (dumps) */
 	VSCARD_A_PENDING,	/* u32: requests outstanding (dumps) */
+	VSCARD_A_REQ_NEXT,	/* flag: REQ_DONE also fetches (ABI 1.1) */
 	__VSCARD_A_MAX,
 };
 
@@ -301,7 +306,15 @@ enum vscard_cmd {
 	 * request bytes only ever travel in a reply to the owner's own socket.)
 	 */
 	VSCARD_CMD_REQ_GET,
-	/* admin+owner: {POOL, SLOT, REQ_ID, STATUS, RESULT?, PROTOCOLS?, DATA*} */
+	/*
+	 * admin+owner: {POOL, SLOT, REQ_ID, STATUS, RESULT?, PROTOCOLS?,
+	 * DATA*, REQ_NEXT?}.  With REQ_NEXT (ABI 1.1) a successful completion
+	 * is followed by what REQ_GET would do, in one round trip: the reply
+	 * is the next request (a REQ_GET message) or, when none is queued, an
+	 * empty REQ_DONE message (the slots' hints are then re-armed exactly
+	 * as by a REQ_GET that returns -ENOENT).  A failed completion returns
+	 * its error and fetches nothing.
+	 */
 	VSCARD_CMD_REQ_DONE,
 	/* kernel -> owner (unicast, a hint with no request data): {POOL, SLOT} */
 	VSCARD_CMD_REQ_NOTIFY,

@@ -195,7 +195,8 @@ struct kernel_port *kernel_nl_open(uint32_t pool, int *err)
 	}
 	k->kp.ops = &nl_ops;
 	k->kp.pool = pool;
-	log_info("kernel: vscard family version %u, pool %u",
-		 vscard_nl_version(k->nl), pool);
+	log_info("kernel: vscard ABI %u.%u, pool %u",
+		 vscard_nl_version(k->nl) >> 16,
+		 vscard_nl_version(k->nl) & 0xffff, pool);
 	return &k->kp;
 }

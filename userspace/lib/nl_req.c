@@ -36,13 +36,14 @@ int vscard_nl_req_get(struct vscard_nl *nl, struct vscard_attrs *req)
 	return err;
 }
 
-int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d)
+static struct nl_msg *done_msg(struct vscard_nl *nl, const struct vscard_done *d,
+			       bool next)
 {
 	struct nl_msg *msg = vscard_nl_msg(nl, VSCARD_CMD_REQ_DONE, 0,
 					   64 + vscard_data_room(d->len, 0));
 
 	if (!msg)
-		return -ENOMEM;
+		return NULL;
 	if (nla_put_u32(msg, VSCARD_A_POOL, d->pool) < 0 ||
 	    nla_put_u32(msg, VSCARD_A_SLOT, d->slot) < 0 ||
 	    nla_put_u64(msg, VSCARD_A_REQ_ID, d->req_id) < 0 ||
@@ -52,9 +53,51 @@ int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d)
 	    (d->protocols >= 0 &&
 	     nla_put_u32(msg, VSCARD_A_PROTOCOLS,
 			 (uint32_t)d->protocols) < 0) ||
-	    vscard_put_data(msg, d->data, d->len, 0) < 0) {
+	    vscard_put_data(msg, d->data, d->len, 0) < 0 ||
+	    (next && nla_put_flag(msg, VSCARD_A_REQ_NEXT) < 0)) {
 		nlmsg_free(msg);
-		return -EMSGSIZE;
+		return NULL;
 	}
-	return vscard_nl_transact(nl, msg, NULL, NULL);
+	return msg;
+}
+
+int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d)
+{
+	struct nl_msg *msg = done_msg(nl, d, false);
+
+	return msg ? vscard_nl_transact(nl, msg, NULL, NULL) : -ENOMEM;
+}
+
+/* A REQ_GET-shaped reply is the next request; an empty REQ_DONE is none. */
+static int take_next(struct vscard_attrs *a, void *arg)
+{
+	if (a->cmd == VSCARD_CMD_REQ_DONE)
+		return 0;
+	if (a->cmd != VSCARD_CMD_REQ_GET)
+		return -EPROTO;
+	return take_request(a, arg);
+}
+
+int vscard_nl_req_done_next(struct vscard_nl *nl, const struct vscard_done *d,
+			    struct vscard_attrs *next)
+{
+	struct nl_msg *msg;
+	int err;
+
+	memset(next, 0, sizeof(*next));
+	if (nl->version < (1u << 16 | 1)) {	/* before ABI 1.1 */
+		err = vscard_nl_req_done(nl, d);
+		if (err)
+			return err;
+		err = vscard_nl_req_get(nl, next);
+		return err == -ENOENT ? 0 : err;
+	}
+	msg = done_msg(nl, d, true);
+	if (!msg)
+		return -ENOMEM;
+	/* One reply message (request or empty) or the completion's error. */
+	err = vscard_nl_transact_noack(nl, msg, take_next, next);
+	if (err)
+		vscard_attrs_release(next);
+	return err;
 }

@@ -41,20 +41,41 @@ static void set_buf(int fd, int force, int plain, int size)
 		set_opt(fd, SOL_SOCKET, plain, size);
 }
 
+static int version_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CTRL_ATTR_MAX, NULL) == 0 &&
+	    tb[CTRL_ATTR_VERSION])
+		*(uint32_t *)arg = nla_get_u32(tb[CTRL_ATTR_VERSION]);
+	return NL_OK;
+}
+
+/*
+ * CTRL_ATTR_VERSION, read by hand: libnl 3.7's genl_family_get_version()
+ * keeps only its low bits, and ours carries the major in bits 16-31.
+ */
 static uint32_t family_version(struct nl_sock *sk)
 {
-	struct genl_family *f;
-	struct nl_cache *cache = NULL;
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(sk));
 	uint32_t v = 0;
 
-	if (genl_ctrl_alloc_cache(sk, &cache) < 0)
-		return 0;
-	f = genl_ctrl_search_by_name(cache, VSCARD_GENL_NAME);
-	if (f) {
-		v = genl_family_get_version(f);
-		genl_family_put(f);
-	}
-	nl_cache_free(cache);
+	if (!msg || !cb ||
+	    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL, 0, 0,
+			 CTRL_CMD_GETFAMILY, 1) ||
+	    nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, VSCARD_GENL_NAME) < 0)
+		goto out;
+	/* No ack: exactly one reply datagram, nothing left behind. */
+	nl_complete_msg(sk, msg);
+	nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+	if (nl_send(sk, msg) >= 0 &&
+	    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, version_cb, &v) == 0)
+		nl_recvmsgs(sk, cb);
+out:
+	nlmsg_free(msg);
+	if (cb)
+		nl_cb_put(cb);
 	return v;
 }
 

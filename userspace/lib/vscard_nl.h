@@ -143,6 +143,7 @@ void vscard_nl_close(struct vscard_nl *nl);
 int vscard_nl_fd(const struct vscard_nl *nl);
 uint32_t vscard_nl_portid(const struct vscard_nl *nl);
 int vscard_nl_family(const struct vscard_nl *nl);
+/* The family version: VSCARD_ABI_VERSION (a 1.0 module reports 1). */
 uint32_t vscard_nl_version(const struct vscard_nl *nl);
 /* extack message of the last failed command, "" if none. */
 const char *vscard_nl_errmsg(const struct vscard_nl *nl);
@@ -242,6 +243,16 @@ struct vscard_done {
 };
 
 int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d);
+
+/*
+ * Complete @d and fetch the next request in one round trip (REQ_NEXT,
+ * ABI 1.1; emulated with REQ_DONE + REQ_GET on an older module).
+ * Returns 0 with *next filled, next->req_id == 0 when nothing is queued
+ * (the slots' hints are re-armed); a negative error when the completion
+ * failed or nothing could be fetched: continue with vscard_nl_req_get().
+ */
+int vscard_nl_req_done_next(struct vscard_nl *nl, const struct vscard_done *d,
+			    struct vscard_attrs *next);
 
 /* ------------------------------------------------------------------ */
 /* Unsolicited messages                                                */
