@@ -56,3 +56,12 @@ bench-abi: $(O)/abi/abi_bench
 	tests/vm/run.sh --kernel 6.1 --timeout 900 --name bench-abi -- \
 		env VSCARD_KO=$(O)/abi/kmod-bench/vscard.ko \
 		BENCH_ABI_ARGS="$(BENCH_ABI_ARGS)" tests/abi/vm-bench.sh 6.1
+
+# The concurrency stress at full size (8 threads x 100k requests) on the
+# debug kernel (KASAN, lockdep, kmemleak): about 45 minutes under TCG, so
+# not part of make check (suite 45 runs 8 x 1000 there; suite 40 runs the
+# full size on the stock 6.1 kernel).
+.PHONY: stress-debug
+stress-debug: $(O)/abi/abi_test
+	ABI_STRESS_COUNT=100000 ABI_VM_TIMEOUT=7200 ABI_VM_TAG=abi-debug-full \
+		tests/abi/run-vm-abi.sh debug stress

@@ -6,7 +6,7 @@ kernel=${1:?usage: run-vm-abi.sh KERNEL [GROUP...]}
 shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-tag=abi-$kernel
+tag=${ABI_VM_TAG:-abi-$kernel}
 if [ ! -x tests/vm/run.sh ]; then
 	echo "SKIP: $tag: tests/vm/run.sh not available"
 	exit 0
@@ -31,6 +31,7 @@ fi
 mv "$kmod/vscard.ko.new" "$kmod/vscard.ko"
 timeout=900
 [ "$kernel" = debug ] && timeout=2400
+timeout=${ABI_VM_TIMEOUT:-$timeout}
 tests/vm/run.sh --kernel "$kernel" --timeout "$timeout" --name "$tag" -- \
 	env ABI_STRESS_COUNT="${ABI_STRESS_COUNT:-}" \
 	ABI_DEATH_BOUND_MS="${ABI_DEATH_BOUND_MS:-}" \
