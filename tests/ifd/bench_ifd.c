@@ -236,6 +236,11 @@ static int run_backend(const struct opts *o, int be, struct run *r, int k)
 			err = bench_card_remove(&c);
 		bench_card_stop(&c);	/* destroys priv */
 	}
+	if (!err)	/* per round, to show drift (sorts the slices) */
+		printf("bench-ifd: round %d/%d: %s: P2 p50 %.3f ms, P3 p50 %.1f us\n",
+		       k + 1, o->rounds, be_name[be],
+		       pct(r->p2 + a2, b2 - a2, 1e6).p50,
+		       pct(r->p3 + a3, b3 - a3, 1e3).p50);
 	if (rv == SCARD_S_SUCCESS)
 		SCardReleaseContext(ctx);
 	return err;
@@ -285,9 +290,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		default: usage();
 		}
 	}
-	if (optind != argc || o->p2[0] < 1 || o->p2[1] < 1 || o->p3[0] < 1 ||
-	    o->p3[1] < 1 || o->slot < 0 || o->slot > 15 || o->rounds < 1 ||
-	    o->p2[1] < o->rounds)
+	/* every round takes at least one sample of each kind */
+	if (optind != argc || o->rounds < 1 || o->p2[0] < o->rounds ||
+	    o->p2[1] < o->rounds || o->p3[0] < o->rounds ||
+	    o->p3[1] < o->rounds || o->slot < 0 || o->slot > 15)
 		usage();
 	if (!o->vscard_reader[0])
 		snprintf(o->vscard_reader, sizeof(o->vscard_reader),
