@@ -23,7 +23,9 @@ struct vscard_card_be {
 	uint8_t buf[VSCARD_DATA_MAX];
 };
 
-static int answer(struct vscard_card_be *v, const struct vscard_attrs *req)
+/* The completion of @req (response bytes in v->buf). */
+static void answer(struct vscard_card_be *v, const struct vscard_attrs *req,
+		   struct vscard_done *dp)
 {
 	struct vscard_done d = {
 		.pool = req->pool, .slot = req->slot, .req_id = req->req_id,
@@ -31,7 +33,6 @@ static int answer(struct vscard_card_be *v, const struct vscard_attrs *req)
 	};
 	unsigned int delay;
 	long n;
-	int err;
 
 	if (!v->present) {
 		d.status = -ENOMEDIUM;
@@ -57,8 +58,7 @@ static int answer(struct vscard_card_be *v, const struct vscard_attrs *req)
 		d.status = -EIO;
 		d.result = SCARD_E_UNSUPPORTED_FEATURE_;
 	}
-	err = vscard_nl_req_done(v->nl, &d);
-	return err == -ENOENT ? 0 : err;	/* aborted meanwhile */
+	*dp = d;
 }
 
 /* Read every unsolicited message, answer every request, until idle. */
@@ -74,12 +74,24 @@ static int drain(struct vscard_card_be *v)
 			else if (err != -ENOBUFS)
 				return err;
 		}
-		while (!(err = vscard_nl_req_get(v->nl, &m))) {
-			err = answer(v, &m);
+		/*
+		 * Each completion fetches the next request (REQ_NEXT); when
+		 * none is queued, or the request was aborted meanwhile
+		 * (-ENOENT), REQ_GET takes one more look.
+		 */
+		err = vscard_nl_req_get(v->nl, &m);
+		while (!err) {
+			struct vscard_attrs next;
+			struct vscard_done d;
+
+			answer(v, &m, &d);
+			err = vscard_nl_req_done_next(v->nl, &d, &next);
 			vscard_attrs_release(&m);
-			if (err)
-				return err;
+			if (err == -ENOENT || (!err && !next.req_id))
+				err = vscard_nl_req_get(v->nl, &next);
+			m = next;
 		}
+		vscard_attrs_release(&m);
 		if (err != -ENOENT)
 			return err;
 	} while (vscard_nl_queued(v->nl));

@@ -4,7 +4,6 @@
 # QEMU suites (tests/ifd/vm-ifd.sh); bench-ifd (P2/P3 against vpcd).
 
 IFD_UNIT := $(O)/ifd/unit_ifd
-IFD_VPCD_CARD := $(O)/ifd/vpcd-card
 IFD_BENCH := $(O)/ifd/ifd-bench
 
 TEST_TARGETS += $(IFD_UNIT)
