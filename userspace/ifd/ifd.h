@@ -93,7 +93,19 @@ struct ifd_slot {
 	unsigned int users;	/* threads using fd outside the lock */
 	bool stale;		/* fd refers to a destroyed slot */
 	int stop_fd;		/* eventfd kicked by the stop function */
-	bool waiting;
+	/*
+	 * The event wait polls its own open file: poll() follows the last
+	 * GET_STATUS on the same file, and other threads read the status on
+	 * fd, which would hide a change from a wait already asleep.
+	 */
+	int wait_fd;
+	bool waiting;		/* the event wait is running */
+	bool wait_close;	/* close wait_fd when the wait ends */
+	pthread_t waiter;	/* pcscd's event thread for this slot */
+	bool have_waiter;
+	bool event_turn;	/* the waiter's next presence check is its own */
+	bool owed_absent;	/* a replaced card's "absent" the event
+				 * thread has not been told yet */
 	struct ifd_seen seen;
 	uint64_t wait_seq;	/* status seq the event wait last saw */
 	bool rewake;		/* next event wait returns at once */

@@ -24,6 +24,7 @@ int ifd_slot_init(struct ifd_slot *s, uint32_t pool, uint32_t index,
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->wait_fd = -1;
 	s->pool = pool;
 	s->index = index;
 	s->sysfs = sysfs;
@@ -53,42 +54,59 @@ void ifd_slot_destroy(struct ifd_slot *s)
 	pthread_mutex_lock(&s->lock);
 	s->stale = true;
 	reap_locked(s);
+	if (s->waiting) {
+		s->wait_close = true;
+	} else if (s->wait_fd >= 0) {
+		close(s->wait_fd);
+		s->wait_fd = -1;
+	}
 	pthread_mutex_unlock(&s->lock);
 	/* Threads still inside keep the mutex and eventfd valid: the slot
 	 * structure is never freed, only re-initialised by the caller once
 	 * pcscd opens the channel again. */
 }
 
+/* Open and check the slot's node; -1 if it is not there (yet). */
+static int open_node(const struct ifd_slot *s, struct vscard_status *st)
+{
+	char path[300];
+	uint32_t ver = 0;
+	int fd;
+
+	if (ifd_node_path(s->sysfs, s->devdir, s->pool, s->index, path,
+			  sizeof(path)))
+		return -1;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* Same major ABI, and really the slot we were configured for. */
+	if (ioctl(fd, VSCARD_IOC_VERSION, &ver) ||
+	    ver >> 16 != VSCARD_ABI_MAJOR ||
+	    ioctl(fd, VSCARD_IOC_GET_STATUS, st) ||
+	    st->pool != s->pool || st->slot != s->index) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Open the slot's node if needed.  Called with s->lock held. */
 static bool open_locked(struct ifd_slot *s)
 {
 	struct vscard_status st;
-	char path[300];
-	uint32_t ver = 0;
 	int fd;
 
 	reap_locked(s);
 	if (s->fd >= 0)
 		return !s->stale;
-	if (ifd_node_path(s->sysfs, s->devdir, s->pool, s->index, path,
-			  sizeof(path)))
-		return false;
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open_node(s, &st);
 	if (fd < 0)
 		return false;
-	/* Same major ABI, and really the slot we were configured for. */
-	if (ioctl(fd, VSCARD_IOC_VERSION, &ver) ||
-	    ver >> 16 != VSCARD_ABI_MAJOR ||
-	    ioctl(fd, VSCARD_IOC_GET_STATUS, &st) ||
-	    st.pool != s->pool || st.slot != s->index) {
-		close(fd);
-		return false;
-	}
 	s->fd = fd;
 	s->st = st;
 	s->have_st = true;
-	ifd_log(IFD_LOG_INFO, "vscard: pool %u slot %u is %s", s->pool,
-		s->index, path);
+	ifd_log(IFD_LOG_INFO, "vscard: pool %u slot %u is opened", s->pool,
+		s->index);
 	return true;
 }
 
@@ -111,32 +129,48 @@ static bool refresh_locked(struct ifd_slot *s)
 	return true;
 }
 
+/*
+ * pcscd asks for presence from its event thread, and also inside
+ * IFDPowerICC (from the event thread right after an insertion, or from a
+ * client thread).  A replaced card's one "absent" answer must reach the
+ * event loop's own check, the first after a wait: only that one makes
+ * pcscd see a removal.  Any other caller that got it leaves it owed.
+ */
 bool ifd_slot_presence(struct ifd_slot *s)
 {
-	bool present, ok;
+	bool present, ok, by_event;
 
 	pthread_mutex_lock(&s->lock);
 	ok = refresh_locked(s);
-	present = ifd_presence_next(&s->seen, ok ? &s->st : NULL);
-	/*
-	 * A replaced card answered "absent" although one is there: the
-	 * next wait must return at once so that pcscd asks again and sees
-	 * the new card, with no further change to wake it.
-	 */
-	if (ok && !present && ifd_status_card(&s->st))
+	by_event = !s->have_waiter ||
+		   (s->event_turn && pthread_equal(s->waiter, pthread_self()));
+	if (by_event)
+		s->event_turn = false;
+	if (s->owed_absent && ok && ifd_status_card(&s->st)) {
+		present = false;
+		s->owed_absent = !by_event;
 		s->rewake = true;
+	} else {
+		s->owed_absent = false;
+		present = ifd_presence_next(&s->seen, ok ? &s->st : NULL);
+		/*
+		 * A replaced card answered "absent" although one is there:
+		 * the next wait must return at once so that pcscd asks again
+		 * and sees the new card, with no further change to wake it.
+		 */
+		if (ok && !present && ifd_status_card(&s->st)) {
+			s->rewake = true;
+			s->owed_absent = !by_event;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	return present;
 }
 
 /*
- * Whether the slot changed since the event wait last looked.  The file's
- * poll() state follows the last GET_STATUS on it, and presence checks from
- * any thread, power-up, transmit and attribute paths read the status too:
- * a change they read first would otherwise never wake the wait.  The wait
- * keeps its own record instead; reading the status here also re-arms
- * poll() for anything from now on (no lost wakeup).  At worst pcscd checks
- * presence once more than needed.
+ * Whether the slot changed since the event wait last looked, read on the
+ * wait's own file: this also re-arms its poll() for anything from now on
+ * (no lost wakeup).  At worst pcscd checks presence once more than needed.
  */
 static bool changed_since_wait(struct ifd_slot *s, int fd)
 {
@@ -180,20 +214,6 @@ bool ifd_slot_status_fresh(struct ifd_slot *s, struct vscard_status *st)
 	return ok;
 }
 
-/* Take a reference on the open file; -1 if none. */
-static int get_fd(struct ifd_slot *s)
-{
-	int fd = -1;
-
-	pthread_mutex_lock(&s->lock);
-	if (s->fd >= 0 && !s->stale) {
-		fd = s->fd;
-		s->users++;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return fd;
-}
-
 static void put_fd(struct ifd_slot *s, bool dead)
 {
 	pthread_mutex_lock(&s->lock);
@@ -201,6 +221,41 @@ static void put_fd(struct ifd_slot *s, bool dead)
 	if (dead)
 		s->stale = true;
 	reap_locked(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The event wait's own file, opened on demand; -1 if none. */
+static int wait_fd_get(struct ifd_slot *s)
+{
+	struct vscard_status st;
+
+	pthread_mutex_lock(&s->lock);
+	s->waiting = true;
+	s->waiter = pthread_self();
+	s->have_waiter = true;
+	if (s->wait_fd < 0) {
+		s->wait_fd = open_node(s, &st);
+		s->wait_seq = 0;	/* a fresh file: report at once */
+	}
+	pthread_mutex_unlock(&s->lock);
+	return s->wait_fd;
+}
+
+static void wait_end(struct ifd_slot *s, bool dead)
+{
+	pthread_mutex_lock(&s->lock);
+	s->waiting = false;
+	s->event_turn = true;
+	if ((dead || s->wait_close) && s->wait_fd >= 0) {
+		close(s->wait_fd);
+		s->wait_fd = -1;
+	}
+	s->wait_close = false;
+	if (dead) {
+		/* the slot was destroyed: the main file is stale too */
+		s->stale = true;
+		reap_locked(s);
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -212,7 +267,7 @@ void ifd_slot_wait(struct ifd_slot *s, int timeout_ms)
 	};
 	bool dead = false;
 	uint64_t kicks;
-	int fd = get_fd(s);
+	int fd = wait_fd_get(s);
 
 	if (fd < 0) {
 		/* No node yet: come back soon to retry the open. */
@@ -220,7 +275,7 @@ void ifd_slot_wait(struct ifd_slot *s, int timeout_ms)
 			timeout_ms = s->reopen_ms;
 	}
 	if (fd >= 0 && changed_since_wait(s, fd)) {
-		put_fd(s, false);
+		wait_end(s, false);
 		return;
 	}
 	pfd[1].fd = fd;
@@ -230,8 +285,7 @@ void ifd_slot_wait(struct ifd_slot *s, int timeout_ms)
 	/* A stop consumed here ends this wait only. */
 	if (read(s->stop_fd, &kicks, sizeof(kicks)) < 0)
 		kicks = 0;
-	if (fd >= 0)
-		put_fd(s, dead);
+	wait_end(s, dead);
 }
 
 void ifd_slot_stop(struct ifd_slot *s)
