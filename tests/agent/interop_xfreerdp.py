@@ -159,6 +159,9 @@ def main():
             f.write('FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%d\n'
                     'LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID %d\n'
                     % (VPCD_PORT, VPCD_PORT))
+        # pcscd's runtime directory exists only once a pcscd (or its
+        # systemd socket) ran: a fresh machine has none to mount over.
+        os.makedirs("/run/pcscd", exist_ok=True)
         holder = subprocess.Popen(["unshare", "-m", "--propagation", "private", "--", "sh",
                                    "-c", "mount -t tmpfs none /run/pcscd && echo ok && "
                                    "exec sleep 100000"], stdout=subprocess.PIPE)

@@ -57,9 +57,13 @@ static int version_cb(struct nl_msg *msg, void *arg)
  */
 static uint32_t family_version(struct nl_sock *sk)
 {
+	struct nl_cb *sk_cb = nl_socket_get_cb(sk);	/* takes a reference */
+	struct nl_cb *cb = sk_cb ? nl_cb_clone(sk_cb) : NULL;
 	struct nl_msg *msg = nlmsg_alloc();
-	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(sk));
 	uint32_t v = 0;
+
+	if (sk_cb)
+		nl_cb_put(sk_cb);
 
 	if (!msg || !cb ||
 	    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL, 0, 0,
