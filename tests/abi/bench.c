@@ -2,7 +2,9 @@
 /*
  * bench-abi (P1): request round trip ioctl -> vscard.ko -> netlink -> echo
  * agent (another process) -> ioctl, against a pipe ping-pong between two
- * processes; and status-change wakeup latency (CARD_SET -> poll wakeup)
+ * processes, taking turns; two echo agents: one completing with REQ_DONE
+ * then fetching with REQ_GET (ABI 1.0), one with REQ_DONE + REQ_NEXT.
+ * Also status-change wakeup latency (CARD_SET -> poll wakeup)
  * against a pipe write -> poll wakeup.  Prints p50/p99 and ratios.
  * Usage: abi_bench [ROUND_TRIPS [WAKEUPS]] (root, vscard.ko loaded).
  */
