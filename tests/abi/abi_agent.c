@@ -69,27 +69,19 @@ static int toggle(struct abi_agent *ag)
 }
 
 /*
- * Complete @d and fetch the next request (next->req_id 0: none queued),
- * in one round trip (REQ_NEXT) unless the agent does it the ABI 1.0 way.
+ * Complete @d and fetch the next request (next->req_id 0: none queued):
+ * the library's loop step, or the ABI 1.0 way (REQ_DONE, then REQ_GET).
  */
 static int complete_fetch(struct abi_agent *ag, const struct vscard_done *d,
 			  struct vscard_attrs *next)
 {
 	int err;
 
-	if (ag->separate_get)
-		err = vscard_nl_req_done(ag->nl, d);
-	else
-		err = vscard_nl_req_done_next(ag->nl, d, next);
-	if (err && err != -ENOENT)
+	if (!ag->separate_get)
+		return vscard_nl_req_done_fetch(ag->nl, d, next);
+	err = vscard_nl_req_done(ag->nl, d);
+	if (err && err != -ENOENT)	/* -ENOENT: aborted meanwhile */
 		return err;
-	if (!err && !ag->separate_get && next->req_id)
-		return 0;
-	/*
-	 * -ENOENT: the request timed out or was aborted meanwhile.  Nothing
-	 * queued: one more look before sleeping on a hint, which is much
-	 * slower when the caller is just about to send its next request.
-	 */
 	err = vscard_nl_req_get(ag->nl, next);
 	return err == -ENOENT ? 0 : err;
 }

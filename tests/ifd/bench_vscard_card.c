@@ -74,25 +74,19 @@ static int drain(struct vscard_card_be *v)
 			else if (err != -ENOBUFS)
 				return err;
 		}
-		/*
-		 * Each completion fetches the next request (REQ_NEXT); when
-		 * none is queued, or the request was aborted meanwhile
-		 * (-ENOENT), REQ_GET takes one more look.
-		 */
+		/* Each completion fetches the next request (REQ_NEXT). */
 		err = vscard_nl_req_get(v->nl, &m);
-		while (!err) {
+		while (!err && m.req_id) {
 			struct vscard_attrs next;
 			struct vscard_done d;
 
 			answer(v, &m, &d);
-			err = vscard_nl_req_done_next(v->nl, &d, &next);
+			err = vscard_nl_req_done_fetch(v->nl, &d, &next);
 			vscard_attrs_release(&m);
-			if (err == -ENOENT || (!err && !next.req_id))
-				err = vscard_nl_req_get(v->nl, &next);
 			m = next;
 		}
 		vscard_attrs_release(&m);
-		if (err != -ENOENT)
+		if (err && err != -ENOENT)
 			return err;
 	} while (vscard_nl_queued(v->nl));
 	return 0;

@@ -101,3 +101,17 @@ int vscard_nl_req_done_next(struct vscard_nl *nl, const struct vscard_done *d,
 		vscard_attrs_release(next);
 	return err;
 }
+
+int vscard_nl_req_done_fetch(struct vscard_nl *nl, const struct vscard_done *d,
+			     struct vscard_attrs *next)
+{
+	int err = vscard_nl_req_done_next(nl, d, next);
+
+	if (err && err != -ENOENT)
+		return err;
+	if (!err && next->req_id)
+		return 0;
+	/* Stale completion (-ENOENT), or nothing queued: one more look. */
+	err = vscard_nl_req_get(nl, next);
+	return err == -ENOENT ? 0 : err;
+}

@@ -254,6 +254,17 @@ int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d);
 int vscard_nl_req_done_next(struct vscard_nl *nl, const struct vscard_done *d,
 			    struct vscard_attrs *next);
 
+/*
+ * An agent's loop step: vscard_nl_req_done_next(), then, when that found
+ * nothing queued or the completion was stale (-ENOENT: the request timed
+ * out or was aborted meanwhile), one more look with REQ_GET, which
+ * catches a caller just sending its next request more cheaply than a
+ * hint does.  Returns 0 with *next filled (next->req_id == 0: nothing
+ * queued, the hints are re-armed) or a negative error.
+ */
+int vscard_nl_req_done_fetch(struct vscard_nl *nl, const struct vscard_done *d,
+			     struct vscard_attrs *next);
+
 /* ------------------------------------------------------------------ */
 /* Unsolicited messages                                                */
 /* ------------------------------------------------------------------ */
