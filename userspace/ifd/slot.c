@@ -66,15 +66,14 @@ void ifd_slot_destroy(struct ifd_slot *s)
 	 * pcscd opens the channel again. */
 }
 
-/* Open and check the slot's node; -1 if it is not there (yet). */
-static int open_node(const struct ifd_slot *s, struct vscard_status *st)
+/* Open and check the slot's node at @path; -1 if it is not there (yet). */
+static int open_node(const struct ifd_slot *s, struct vscard_status *st,
+		     char *path, size_t size)
 {
-	char path[300];
 	uint32_t ver = 0;
 	int fd;
 
-	if (ifd_node_path(s->sysfs, s->devdir, s->pool, s->index, path,
-			  sizeof(path)))
+	if (ifd_node_path(s->sysfs, s->devdir, s->pool, s->index, path, size))
 		return -1;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -94,19 +93,20 @@ static int open_node(const struct ifd_slot *s, struct vscard_status *st)
 static bool open_locked(struct ifd_slot *s)
 {
 	struct vscard_status st;
+	char path[300];
 	int fd;
 
 	reap_locked(s);
 	if (s->fd >= 0)
 		return !s->stale;
-	fd = open_node(s, &st);
+	fd = open_node(s, &st, path, sizeof(path));
 	if (fd < 0)
 		return false;
 	s->fd = fd;
 	s->st = st;
 	s->have_st = true;
-	ifd_log(IFD_LOG_INFO, "vscard: pool %u slot %u is opened", s->pool,
-		s->index);
+	ifd_log(IFD_LOG_INFO, "vscard: pool %u slot %u is %s", s->pool,
+		s->index, path);
 	return true;
 }
 
@@ -228,17 +228,20 @@ static void put_fd(struct ifd_slot *s, bool dead)
 static int wait_fd_get(struct ifd_slot *s)
 {
 	struct vscard_status st;
+	char path[300];
+	int fd;
 
 	pthread_mutex_lock(&s->lock);
 	s->waiting = true;
 	s->waiter = pthread_self();
 	s->have_waiter = true;
 	if (s->wait_fd < 0) {
-		s->wait_fd = open_node(s, &st);
+		s->wait_fd = open_node(s, &st, path, sizeof(path));
 		s->wait_seq = 0;	/* a fresh file: report at once */
 	}
+	fd = s->wait_fd;
 	pthread_mutex_unlock(&s->lock);
-	return s->wait_fd;
+	return fd;
 }
 
 static void wait_end(struct ifd_slot *s, bool dead)

@@ -36,14 +36,16 @@ int vscard_nl_req_get(struct vscard_nl *nl, struct vscard_attrs *req)
 	return err;
 }
 
-static struct nl_msg *done_msg(struct vscard_nl *nl, const struct vscard_done *d,
-			       bool next)
+/* Build a REQ_DONE message: 0, -ENOMEM or -EMSGSIZE. */
+static int done_msg(struct vscard_nl *nl, const struct vscard_done *d,
+		    bool next, struct nl_msg **out)
 {
 	struct nl_msg *msg = vscard_nl_msg(nl, VSCARD_CMD_REQ_DONE, 0,
 					   64 + vscard_data_room(d->len, 0));
 
+	*out = NULL;
 	if (!msg)
-		return NULL;
+		return -ENOMEM;
 	if (nla_put_u32(msg, VSCARD_A_POOL, d->pool) < 0 ||
 	    nla_put_u32(msg, VSCARD_A_SLOT, d->slot) < 0 ||
 	    nla_put_u64(msg, VSCARD_A_REQ_ID, d->req_id) < 0 ||
@@ -56,16 +58,26 @@ static struct nl_msg *done_msg(struct vscard_nl *nl, const struct vscard_done *d
 	    vscard_put_data(msg, d->data, d->len, 0) < 0 ||
 	    (next && nla_put_flag(msg, VSCARD_A_REQ_NEXT) < 0)) {
 		nlmsg_free(msg);
-		return NULL;
+		return -EMSGSIZE;
 	}
-	return msg;
+	*out = msg;
+	return 0;
 }
 
 int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d)
 {
-	struct nl_msg *msg = done_msg(nl, d, false);
+	struct nl_msg *msg;
+	int err = done_msg(nl, d, false, &msg);
 
-	return msg ? vscard_nl_transact(nl, msg, NULL, NULL) : -ENOMEM;
+	return err ? err : vscard_nl_transact(nl, msg, NULL, NULL);
+}
+
+/* REQ_GET, with "nothing queued" as success and next->req_id == 0. */
+static int get_or_none(struct vscard_nl *nl, struct vscard_attrs *next)
+{
+	int err = vscard_nl_req_get(nl, next);
+
+	return err == -ENOENT ? 0 : err;
 }
 
 /* A REQ_GET-shaped reply is the next request; an empty REQ_DONE is none. */
@@ -87,14 +99,11 @@ int vscard_nl_req_done_next(struct vscard_nl *nl, const struct vscard_done *d,
 	memset(next, 0, sizeof(*next));
 	if (nl->version < (1u << 16 | 1)) {	/* before ABI 1.1 */
 		err = vscard_nl_req_done(nl, d);
-		if (err)
-			return err;
-		err = vscard_nl_req_get(nl, next);
-		return err == -ENOENT ? 0 : err;
+		return err ? err : get_or_none(nl, next);
 	}
-	msg = done_msg(nl, d, true);
-	if (!msg)
-		return -ENOMEM;
+	err = done_msg(nl, d, true, &msg);
+	if (err)
+		return err;
 	/* One reply message (request or empty) or the completion's error. */
 	err = vscard_nl_transact_noack(nl, msg, take_next, next);
 	if (err)
@@ -112,6 +121,5 @@ int vscard_nl_req_done_fetch(struct vscard_nl *nl, const struct vscard_done *d,
 	if (!err && next->req_id)
 		return 0;
 	/* Stale completion (-ENOENT), or nothing queued: one more look. */
-	err = vscard_nl_req_get(nl, next);
-	return err == -ENOENT ? 0 : err;
+	return get_or_none(nl, next);
 }
