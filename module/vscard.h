@@ -113,6 +113,7 @@ struct vscard_req *vscard_reqs_peek(struct vscard_reqs *t);
 bool vscard_reqs_mark_fetched(struct vscard_reqs *t, struct vscard_req *req);
 void vscard_reqs_unfetch(struct vscard_reqs *t, struct vscard_req *req);
 bool vscard_reqs_take_hint(struct vscard_reqs *t);
+bool vscard_reqs_take_push(struct vscard_reqs *t, struct vscard_req *req);
 struct vscard_req *vscard_reqs_claim(struct vscard_reqs *t, u64 id);
 void vscard_req_finish(struct vscard_req *req, int status);
 bool vscard_reqs_cancel(struct vscard_reqs *t, struct vscard_req *req);
@@ -152,10 +153,12 @@ enum vscard_bind_state {
  * @timeout_ms:	default request deadline; 0 = module default
  * @linger_ms:	reservation time when the owner dies
  * @linger_epoch: epoch the pending linger expiry belongs to
+ * @push:	push requests to @owner (VSCARD_CMD_REQ_PUSH)
  */
 struct vscard_binding {
 	enum vscard_bind_state state;
 	struct vscard_owner owner;
+	bool push;
 	u8 key[VSCARD_KEY_MAX];
 	u32 key_len;
 	u32 timeout_ms;
@@ -292,6 +295,7 @@ struct vscard_bind_args {
 	const char *name;
 	u32 linger_ms;
 	u32 timeout_ms;
+	bool push;
 };
 
 int vscard_bind(const struct vscard_owner *owner,
@@ -318,6 +322,8 @@ int vscard_req_done(struct vscard_slot *slot, const struct vscard_owner *owner,
 int vscard_nl_init(void);
 void vscard_nl_exit(void);
 void vscard_nl_notify(struct vscard_slot *slot, struct sock *sk, u32 portid);
+int vscard_nl_push(struct vscard_slot *slot, struct sock *sk,
+		   struct vscard_req *req);
 void vscard_nl_cancel(struct vscard_slot *slot, struct sock *sk, u32 portid,
 		      u64 id);
 void vscard_nl_event(u32 event, struct vscard_slot *slot, u32 pool_id,

@@ -62,6 +62,7 @@ void vscard_release_binding_locked(struct vscard_slot *slot, u32 linger_ms,
 
 	b->owner.sk = NULL;
 	b->owner.portid = 0;
+	b->push = false;
 	n = vscard_reqs_abort_all(&slot->reqs, status);
 	atomic64_add(n, &slot->stats.aborted);
 	trace_vscard_binding_release(MINOR(slot->dev.devt), slot->epoch, n,
@@ -223,6 +224,7 @@ int vscard_bind(const struct vscard_owner *owner,
 	slot->bind.key_len = a->key_len;
 	slot->bind.timeout_ms = a->timeout_ms;
 	slot->bind.linger_ms = a->linger_ms;
+	slot->bind.push = a->push;
 	/* A new owner has been sent no hint yet. */
 	xa_lock(&slot->reqs.xa);
 	slot->reqs.hint_armed = true;

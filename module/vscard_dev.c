@@ -224,7 +224,7 @@ int vscard_slot_submit(struct vscard_slot *slot, struct vscard_req *req,
 		       u32 timeout_ms, u64 insert_count)
 {
 	struct vscard_owner owner;
-	bool fetched;
+	bool fetched, push;
 	u64 epoch;
 	int ret;
 
@@ -251,13 +251,16 @@ int vscard_slot_submit(struct vscard_slot *slot, struct vscard_req *req,
 		goto unlock;
 	timeout_ms = vscard_timeout_ms(timeout_ms, slot->bind.timeout_ms);
 	owner = slot->bind.owner;
+	push = slot->bind.push;
 	sock_hold(owner.sk);
 	mutex_unlock(&slot->lock);
 
 	atomic64_inc(&slot->stats.requests);
 	trace_vscard_req_submit(MINOR(slot->dev.devt), req->id, req->type,
 				req->code, req->tx_len);
-	if (vscard_reqs_take_hint(&slot->reqs))
+	/* A request not pushed waits for the owner's REQ_GET. */
+	if ((!push || vscard_nl_push(slot, owner.sk, req)) &&
+	    vscard_reqs_take_hint(&slot->reqs))
 		vscard_nl_notify(slot, owner.sk, owner.portid);
 	sock_put(owner.sk);
 

@@ -56,6 +56,7 @@ static const struct nla_policy vscard_bind_policy[VSCARD_A_MAX + 1] = {
 	[VSCARD_A_LINGER_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &vscard_ms_range),
 	[VSCARD_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						      &vscard_ms_range),
+	[VSCARD_A_PUSH] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy vscard_unbind_policy[VSCARD_A_MAX + 1] = {
@@ -283,6 +284,7 @@ struct vscard_slot_snap {
 	u32 timeout_ms;
 	u32 linger_ms;
 	u32 pending;
+	bool push;
 };
 
 static void vscard_slot_snapshot(struct vscard_slot *slot,
@@ -293,6 +295,7 @@ static void vscard_slot_snapshot(struct vscard_slot *slot,
 		    slot->bind.owner.portid : 0;
 	s->timeout_ms = slot->bind.timeout_ms;
 	s->linger_ms = slot->bind.linger_ms;
+	s->push = slot->bind.push;
 	vscard_slot_get_status(slot, &s->st);
 	spin_lock(&slot->status_lock);
 	s->key_hash = slot->key_hash;
@@ -359,6 +362,7 @@ static int vscard_nl_fill_slot(struct sk_buff *msg, struct vscard_slot *slot,
 	    nla_put_u32(msg, VSCARD_A_TIMEOUT_MS, s.timeout_ms) ||
 	    nla_put_u32(msg, VSCARD_A_LINGER_MS, s.linger_ms) ||
 	    nla_put_u32(msg, VSCARD_A_PENDING, s.pending) ||
+	    (s.push && nla_put_flag(msg, VSCARD_A_PUSH)) ||
 	    vscard_nl_put_stats(msg, slot)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
@@ -455,6 +459,7 @@ static int vscard_nl_bind(struct sk_buff *skb, struct genl_info *info)
 		a.linger_ms = nla_get_u32(info->attrs[VSCARD_A_LINGER_MS]);
 	if (info->attrs[VSCARD_A_TIMEOUT_MS])
 		a.timeout_ms = nla_get_u32(info->attrs[VSCARD_A_TIMEOUT_MS]);
+	a.push = nla_get_flag(info->attrs[VSCARD_A_PUSH]);
 
 	msg = genlmsg_new(3 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
 	if (!msg)
@@ -561,14 +566,18 @@ static size_t vscard_nl_req_size(const struct vscard_req *req)
 	return size;
 }
 
+/* A request as a REQ_GET reply (@info) or as a REQ_PUSH (@info NULL). */
 static int vscard_nl_fill_req(struct sk_buff *msg, struct vscard_slot *slot,
 			      struct vscard_req *req, struct genl_info *info)
 {
 	u32 off = 0;
 	void *hdr;
 
-	hdr = vscard_nl_put_hdr(msg, info->snd_portid, info->snd_seq, 0,
-				VSCARD_CMD_REQ_GET);
+	if (info)
+		hdr = vscard_nl_put_hdr(msg, info->snd_portid, info->snd_seq, 0,
+					VSCARD_CMD_REQ_GET);
+	else
+		hdr = vscard_nl_put_hdr(msg, 0, 0, 0, VSCARD_CMD_REQ_PUSH);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (nla_put_u32(msg, VSCARD_A_POOL, slot->pool_id) ||
@@ -749,6 +758,55 @@ static void vscard_nl_unicast(struct vscard_slot *slot, struct sock *sk,
 void vscard_nl_notify(struct vscard_slot *slot, struct sock *sk, u32 portid)
 {
 	vscard_nl_unicast(slot, sk, portid, VSCARD_CMD_REQ_NOTIFY, 0);
+}
+
+/**
+ * vscard_nl_push() - deliver a just-queued request to its owner
+ * @slot:	the slot
+ * @sk:		the owner socket (held by the caller)
+ * @req:	the request, queued on @slot by the caller
+ *
+ * The message goes straight onto the receive queue of the socket object
+ * that made the binding, not to its portid: a portid can be recycled by
+ * another socket between the owner's close and its URELEASE, a struct
+ * sock we hold cannot.  The socket's filter applies as for any datagram.
+ * Pushed requests may fill only half of the receive buffer: netlink drops
+ * what does not fit, and the other half keeps room for the replies to the
+ * owner's own commands (a dropped reply would leave it waiting).
+ *
+ * Return: 0 if pushed (the request counts as fetched); otherwise it is
+ * still queued and the caller falls back to the REQ_NOTIFY hint.
+ */
+int vscard_nl_push(struct vscard_slot *slot, struct sock *sk,
+		   struct vscard_req *req)
+{
+	struct sk_buff *msg;
+	int ret;
+
+	if (!READ_ONCE(vscard_nl_live) || sock_flag(sk, SOCK_DEAD))
+		return -ECONNRESET;
+	msg = genlmsg_new(vscard_nl_req_size(req), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = vscard_nl_fill_req(msg, slot, req, NULL);
+	if (!ret && atomic_read(&sk->sk_rmem_alloc) + msg->truesize >
+		    READ_ONCE(sk->sk_rcvbuf) / 2)
+		ret = -ENOBUFS;
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	if (!vscard_reqs_take_push(&slot->reqs, req)) {
+		/* Not the oldest one, or gone already (timeout, abort). */
+		nlmsg_free(msg);
+		return -EAGAIN;
+	}
+	ret = sock_queue_rcv_skb(sk, msg);
+	if (ret) {
+		nlmsg_free(msg);
+		vscard_reqs_unfetch(&slot->reqs, req);
+	}
+	return ret;
 }
 
 /**

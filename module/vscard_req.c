@@ -184,9 +184,9 @@ bool vscard_reqs_mark_fetched(struct vscard_reqs *t, struct vscard_req *req)
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_mark_fetched);
 
 /**
- * vscard_reqs_unfetch() - undo vscard_reqs_mark_fetched()
+ * vscard_reqs_unfetch() - undo vscard_reqs_mark_fetched() or _take_push()
  * @t:		the table
- * @req:	the request whose REQ_GET reply could not be delivered
+ * @req:	the request whose REQ_GET reply or push was not delivered
  *
  * The request goes back to the head of the queue (it was the oldest) if it
  * is still pending, so the owner's next REQ_GET gets it instead of its
@@ -229,6 +229,35 @@ bool vscard_reqs_take_hint(struct vscard_reqs *t)
 	return hint;
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take_hint);
+
+/**
+ * vscard_reqs_take_push() - claim a just-queued request for pushing
+ * @t:		the table
+ * @req:	the request, queued by the caller
+ *
+ * Only the oldest unfetched request may be pushed, so the owner sees a
+ * slot's requests in submission order even when some take the REQ_GET
+ * path.  On success the request counts as fetched; if the push then fails
+ * the caller puts it back with vscard_reqs_unfetch().
+ *
+ * Return: true if the caller must push it.
+ */
+bool vscard_reqs_take_push(struct vscard_reqs *t, struct vscard_req *req)
+{
+	bool ok;
+
+	xa_lock(&t->xa);
+	ok = req->queued &&
+	     list_first_entry(&t->queue, struct vscard_req, node) == req;
+	if (ok) {
+		list_del_init(&req->node);
+		req->queued = false;
+		req->fetched = true;
+	}
+	xa_unlock(&t->xa);
+	return ok;
+}
+EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take_push);
 
 static void vscard_reqs_erase_locked(struct vscard_reqs *t,
 				     struct vscard_req *req)

@@ -125,6 +125,32 @@ static void vscard_test_req_hint_and_unfetch(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vscard_reqs_count(&c->t), 2U);
 }
 
+static void vscard_test_req_take_push(struct kunit *test)
+{
+	struct vscard_test_tbl *c = test->priv;
+	struct vscard_req *r0 = new_req(test, 0, 1), *r1 = new_req(test, 1, 1);
+	struct vscard_req *peek;
+
+	/* Only the oldest unfetched request may be pushed. */
+	KUNIT_EXPECT_FALSE(test, vscard_reqs_take_push(&c->t, r1));
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_take_push(&c->t, r0));
+	KUNIT_EXPECT_TRUE(test, r0->fetched);
+	KUNIT_EXPECT_FALSE(test, r0->queued);
+	KUNIT_EXPECT_FALSE(test, vscard_reqs_take_push(&c->t, r0));
+	/* The push failed: r0 is the oldest queued one again. */
+	vscard_reqs_unfetch(&c->t, r0);
+	peek = vscard_reqs_peek(&c->t);
+	KUNIT_EXPECT_PTR_EQ(test, peek, r0);
+	vscard_req_put(peek);
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_take_push(&c->t, r0));
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_take_push(&c->t, r1));
+	/* A request that left the table (timeout, abort) is never pushed. */
+	peek = new_req(test, 2, 1);
+	KUNIT_EXPECT_TRUE(test, vscard_reqs_cancel(&c->t, peek));
+	KUNIT_EXPECT_FALSE(test, vscard_reqs_take_push(&c->t, peek));
+	KUNIT_EXPECT_EQ(test, vscard_reqs_count(&c->t), 2U);
+}
+
 static void vscard_test_req_unknown_and_epoch(struct kunit *test)
 {
 	struct vscard_test_tbl *c = test->priv;
@@ -284,6 +310,7 @@ static void vscard_test_req_wait_woken(struct kunit *test)
 static struct kunit_case vscard_req_cases[] = {
 	KUNIT_CASE(vscard_test_req_alloc_complete),
 	KUNIT_CASE(vscard_test_req_hint_and_unfetch),
+	KUNIT_CASE(vscard_test_req_take_push),
 	KUNIT_CASE(vscard_test_req_unknown_and_epoch),
 	KUNIT_CASE(vscard_test_req_limit_and_unique),
 	KUNIT_CASE(vscard_test_req_timeout),
@@ -919,6 +946,112 @@ static void vscard_test_notify_delivered(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ts[0].ret, -ENOMEDIUM);
 }
 
+/* Wait for one message on test socket @i; its length or -EAGAIN. */
+static int test_recv(struct vscard_test_ctx *c, unsigned int i, u8 *buf,
+		     size_t size)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct kvec iov = { .iov_base = buf, .iov_len = size };
+	unsigned int n;
+	int ret = -EAGAIN;
+
+	for (n = 0; n < 2000 && ret == -EAGAIN; n++) {
+		ret = kernel_recvmsg(c->sock[i], &msg, &iov, 1, size,
+				     MSG_DONTWAIT);
+		if (ret == -EAGAIN)
+			usleep_range(1000, 2000);
+	}
+	return ret;
+}
+
+static u8 test_msg_cmd(const u8 *buf, int len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+
+	if (len < (int)(NLMSG_HDRLEN + GENL_HDRLEN))
+		return 0;
+	return ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
+}
+
+static struct vscard_slot *test_bound_push(struct kunit *test, u32 index,
+					   unsigned int who)
+{
+	struct vscard_test_ctx *c = test->priv;
+	struct vscard_bind_args a = {
+		.pool = c->pool_id, .slot = index, .key = test_key_a,
+		.key_len = strlen(test_key_a), .name = "Reader", .push = true,
+	};
+	struct vscard_slot *slot = NULL;
+	u64 epoch;
+
+	KUNIT_ASSERT_EQ(test, vscard_bind(&c->owner[who], &a, &slot, &epoch),
+			0);
+	KUNIT_ASSERT_EQ(test, vscard_card_set(slot, &c->owner[who], true,
+					      test_atr, sizeof(test_atr),
+					      VSCARD_PROTO_T1), 0);
+	return slot;
+}
+
+static void vscard_test_push_delivered(struct kunit *test)
+{
+	struct vscard_test_ctx *c = test->priv;
+	struct vscard_slot *slot = test_bound_push(test, 0, 1);
+	struct vscard_test_submitter ts[1] = {};
+	struct nlattr *id, *data;
+	struct nlmsghdr *nlh;
+	u8 *buf;
+	int n;
+
+	buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	test_submitters_start(test, ts, 1, slot);
+	n = test_recv(c, 1, buf, 4096);
+	KUNIT_ASSERT_EQ(test, test_msg_cmd(buf, n), VSCARD_CMD_REQ_PUSH);
+	nlh = (struct nlmsghdr *)buf;
+	/* From the kernel, to the owner socket, carrying the request. */
+	KUNIT_EXPECT_EQ(test, nlh->nlmsg_pid, 0U);
+	id = nlmsg_find_attr(nlh, GENL_HDRLEN, VSCARD_A_REQ_ID);
+	data = nlmsg_find_attr(nlh, GENL_HDRLEN, VSCARD_A_DATA);
+	KUNIT_ASSERT_NOT_NULL(test, id);
+	KUNIT_EXPECT_NOT_NULL(test, data);
+	/* It counts as fetched: REQ_GET finds nothing, no hint was sent. */
+	KUNIT_EXPECT_NULL(test, vscard_reqs_peek(&slot->reqs));
+	KUNIT_EXPECT_EQ(test, test_recv(c, 1, buf, 4096), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, vscard_req_done(slot, &c->owner[1],
+					      nla_get_u64(id), 0, 0x9000, 0,
+					      NULL, 0), 0);
+	wait_for_completion(&ts[0].exited);
+	KUNIT_EXPECT_EQ(test, ts[0].ret, 0);
+	/* Nothing reached the other sockets. */
+	KUNIT_EXPECT_EQ(test, test_recv(c, 0, buf, 4096), -EAGAIN);
+}
+
+static void vscard_test_push_fallback(struct kunit *test)
+{
+	struct vscard_test_ctx *c = test->priv;
+	struct vscard_slot *slot = test_bound_push(test, 1, 2);
+	struct vscard_test_submitter ts[1] = {};
+	struct vscard_req *req;
+	u8 *buf;
+	int n;
+
+	buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	/* A full receive queue: the push fails, the request stays queued. */
+	WRITE_ONCE(c->sock[2]->sk->sk_rcvbuf, 0);
+	test_submitters_start(test, ts, 1, slot);
+	n = test_recv(c, 2, buf, 4096);
+	/* The payload-free hint still fits (netlink's own limit is ">"). */
+	KUNIT_EXPECT_EQ(test, test_msg_cmd(buf, n), VSCARD_CMD_REQ_NOTIFY);
+	req = vscard_reqs_peek(&slot->reqs);
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	KUNIT_EXPECT_FALSE(test, req->fetched);
+	vscard_req_put(req);
+	KUNIT_EXPECT_EQ(test, vscard_unbind(slot, &c->owner[2], 0), 0);
+	wait_for_completion(&ts[0].exited);
+	KUNIT_EXPECT_EQ(test, ts[0].ret, -ENOMEDIUM);
+}
+
 static void vscard_test_linger_rebind(struct kunit *test)
 {
 	struct vscard_test_ctx *c = test->priv;
@@ -1038,6 +1171,8 @@ static struct kunit_case vscard_slot_cases[] = {
 	KUNIT_CASE(vscard_test_epoch_mismatch),
 	KUNIT_CASE(vscard_test_owner_death),
 	KUNIT_CASE(vscard_test_notify_delivered),
+	KUNIT_CASE(vscard_test_push_delivered),
+	KUNIT_CASE(vscard_test_push_fallback),
 	KUNIT_CASE(vscard_test_linger_rebind),
 	KUNIT_CASE(vscard_test_linger_expiry),
 	KUNIT_CASE(vscard_test_pool_del_with_open),

@@ -32,6 +32,9 @@ struct vscard_nl *abi_nl(void);
 /* Bind @slot (-1: any) of ABI_POOL; returns the slot or -errno. */
 int abi_bind(struct vscard_nl *nl, int slot, const char *key,
 	     int64_t linger_ms, int64_t timeout_ms, uint64_t *epoch);
+/* Same, asking for REQ_PUSH delivery. */
+int abi_bind_push(struct vscard_nl *nl, int slot, const char *key,
+		  uint64_t *epoch);
 int abi_card(struct vscard_nl *nl, uint32_t slot, bool present);
 /* Open /dev/vscardN of (ABI_POOL, slot). */
 int abi_open_slot(struct vscard_nl *nl, uint32_t slot);
@@ -70,6 +73,13 @@ int abi_wait_msg(struct vscard_nl *nl, uint8_t cmd, struct vscard_attrs *m,
 int abi_done(struct vscard_nl *nl, const struct vscard_attrs *req,
 	     int32_t status, const void *data, size_t len);
 
+/* How the test agent gets requests and completes them. */
+enum abi_agent_mode {
+	ABI_AGENT_FETCH,	/* hint, REQ_GET, vscard_nl_req_done_fetch() */
+	ABI_AGENT_SEPARATE,	/* hint, REQ_GET, REQ_DONE (the ABI 1.0 way) */
+	ABI_AGENT_PUSH,		/* bound with PUSH: REQ_PUSH, REQ_DONE, no ack */
+};
+
 /*
  * An agent running in its own thread: binds @nslots slots of ABI_POOL,
  * inserts a card, answers like vscard-testcard until stopped.
@@ -82,15 +92,16 @@ struct abi_agent {
 	uint32_t slot[VSCARD_POOL_SLOTS_MAX];
 	uint64_t epoch[VSCARD_POOL_SLOTS_MAX];
 	unsigned int toggle_every;	/* stress: card out/in every N answers */
-	bool separate_get;		/* REQ_DONE then REQ_GET (ABI 1.0 way) */
+	enum abi_agent_mode mode;
+	atomic_ulong pushed;		/* requests that came as REQ_PUSH */
 	atomic_ulong answered;
 	atomic_ulong toggles;
 	atomic_int error;
 };
 
 int abi_agent_start(struct abi_agent *ag, int nslots, const char *key);
-int abi_agent_start_opts(struct abi_agent *ag, int nslots, const char *key,
-			 bool separate_get);
+int abi_agent_start_mode(struct abi_agent *ag, int nslots, const char *key,
+			 enum abi_agent_mode mode);
 void abi_agent_stop(struct abi_agent *ag);
 /* Open agent slot @i's device; never touches the agent thread's socket. */
 int abi_agent_open_slot(struct abi_agent *ag, int i);
@@ -100,6 +111,7 @@ void *abi_agent_loop(void *arg);
 /* The tests, one per file group. */
 void t_status(void);
 void t_xfer(void);
+void t_push(void);
 void t_priv(void);
 void t_death(void);
 void t_linger(void);

@@ -77,7 +77,7 @@ static int complete_fetch(struct abi_agent *ag, const struct vscard_done *d,
 {
 	int err;
 
-	if (!ag->separate_get)
+	if (ag->mode != ABI_AGENT_SEPARATE)
 		return vscard_nl_req_done_fetch(ag->nl, d, next);
 	err = vscard_nl_req_done(ag->nl, d);
 	if (err && err != -ENOENT)	/* -ENOENT: aborted meanwhile */
@@ -86,32 +86,62 @@ static int complete_fetch(struct abi_agent *ag, const struct vscard_done *d,
 	return err == -ENOENT ? 0 : err;
 }
 
-/* Answer requests until none is queued. */
+/* Count an answer; the stress toggles the cards every N of them. */
+static int answered(struct abi_agent *ag)
+{
+	unsigned long n = atomic_fetch_add(&ag->answered, 1) + 1;
+
+	return ag->toggle_every && n % ag->toggle_every == 0 ? toggle(ag) : 0;
+}
+
+/*
+ * Answer requests until none is queued.  -ENOBUFS: a reply was lost to a
+ * receive overrun (the kernel queued its request again): fetch again.
+ */
 static int drain(struct abi_agent *ag, uint8_t *buf)
 {
 	struct vscard_attrs req, next;
-	int err = vscard_nl_req_get(ag->nl, &req);
+	int err;
 
+again:
+	err = vscard_nl_req_get(ag->nl, &req);
+	if (err == -ENOBUFS)
+		goto again;
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	for (;;) {
 		struct vscard_done d;
-		unsigned long n;
 
 		answer(&req, buf, &d);
 		err = complete_fetch(ag, &d, &next);
 		vscard_attrs_release(&req);
+		if (err == -ENOBUFS)
+			goto again;
 		if (err)
 			return err;
 		req = next;
-		n = atomic_fetch_add(&ag->answered, 1) + 1;
-		if (ag->toggle_every && n % ag->toggle_every == 0)
-			err = toggle(ag);
+		err = answered(ag);
 		if (err || !req.req_id) {
 			vscard_attrs_release(&req);
 			return err;
 		}
 	}
+}
+
+/*
+ * A pushed request: answer it with REQ_DONE without an ack (a failure, e.g.
+ * -ENOENT for a request that timed out meanwhile, is only counted).
+ */
+static int answer_pushed(struct abi_agent *ag, const struct vscard_attrs *req,
+			 uint8_t *buf)
+{
+	struct vscard_done d;
+	int err;
+
+	atomic_fetch_add(&ag->pushed, 1);
+	answer(req, buf, &d);
+	err = vscard_nl_req_done_async(ag->nl, &d);
+	return err ? err : answered(ag);
 }
 
 void *abi_agent_loop(void *arg)
@@ -140,6 +170,8 @@ void *abi_agent_loop(void *arg)
 		err = vscard_nl_next(ag->nl, &m);
 		if (!err) {
 			notify = m.cmd == VSCARD_CMD_REQ_NOTIFY;
+			if (m.cmd == VSCARD_CMD_REQ_PUSH)
+				err = answer_pushed(ag, &m, buf);
 			vscard_attrs_release(&m);
 		} else if (err == -EAGAIN || err == -ENOBUFS) {
 			err = 0;
@@ -158,20 +190,22 @@ void *abi_agent_loop(void *arg)
 
 int abi_agent_start(struct abi_agent *ag, int nslots, const char *key)
 {
-	return abi_agent_start_opts(ag, nslots, key, false);
+	return abi_agent_start_mode(ag, nslots, key, ABI_AGENT_FETCH);
 }
 
-int abi_agent_start_opts(struct abi_agent *ag, int nslots, const char *key,
-			 bool separate_get)
+int abi_agent_start_mode(struct abi_agent *ag, int nslots, const char *key,
+			 enum abi_agent_mode mode)
 {
 	int i, s;
 
 	memset(ag, 0, sizeof(*ag));
-	ag->separate_get = separate_get;
+	ag->mode = mode;
 	ag->nl = abi_nl();
 	ag->stop_fd = eventfd(0, EFD_CLOEXEC);
 	for (i = 0; i < nslots; i++) {
-		s = abi_bind(ag->nl, -1, key, -1, -1, &ag->epoch[i]);
+		s = mode == ABI_AGENT_PUSH ?
+		    abi_bind_push(ag->nl, -1, key, &ag->epoch[i]) :
+		    abi_bind(ag->nl, -1, key, -1, -1, &ag->epoch[i]);
 		if (s < 0 || abi_card(ag->nl, (uint32_t)s, true))
 			goto fail;
 		ag->slot[i] = (uint32_t)s;

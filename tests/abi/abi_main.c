@@ -2,7 +2,8 @@
 /*
  * vscard ABI tests: run as root against a loaded vscard.ko (pool 0 with at
  * least 8 slots, all unbound).  Usage: abi_test [GROUP...]; groups are
- * status, xfer, linger, priv, death, stress (default: all but stress).
+ * status, xfer, push, linger, priv, death, stress (default: all but
+ * stress).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static const struct {
 } groups[] = {
 	{ "status", t_status, true },
 	{ "xfer", t_xfer, true },
+	{ "push", t_push, true },
 	{ "linger", t_linger, true },
 	{ "priv", t_priv, true },
 	{ "death", t_death, true },

@@ -39,13 +39,14 @@ struct vscard_nl *abi_nl(void)
 	return nl;
 }
 
-int abi_bind(struct vscard_nl *nl, int slot, const char *key,
-	     int64_t linger_ms, int64_t timeout_ms, uint64_t *epoch)
+static int bind_slot(struct vscard_nl *nl, int slot, const char *key,
+		     int64_t linger_ms, int64_t timeout_ms, bool push,
+		     uint64_t *epoch)
 {
 	struct vscard_bind b = {
 		.pool = ABI_POOL, .slot = slot, .key = key,
 		.key_len = strlen(key), .reader_name = "ABI Test Reader",
-		.linger_ms = linger_ms, .timeout_ms = timeout_ms,
+		.linger_ms = linger_ms, .timeout_ms = timeout_ms, .push = push,
 	};
 	uint32_t s;
 	int err = vscard_nl_bind(nl, &b, &s, epoch);
@@ -54,6 +55,18 @@ int abi_bind(struct vscard_nl *nl, int slot, const char *key,
 		DIAG("bind key=%s slot=%d: %s (%s)", key, slot,
 		     strerror(-err), vscard_nl_errmsg(nl));
 	return err ? err : (int)s;
+}
+
+int abi_bind(struct vscard_nl *nl, int slot, const char *key,
+	     int64_t linger_ms, int64_t timeout_ms, uint64_t *epoch)
+{
+	return bind_slot(nl, slot, key, linger_ms, timeout_ms, false, epoch);
+}
+
+int abi_bind_push(struct vscard_nl *nl, int slot, const char *key,
+		  uint64_t *epoch)
+{
+	return bind_slot(nl, slot, key, -1, -1, true, epoch);
 }
 
 int abi_card(struct vscard_nl *nl, uint32_t slot, bool present)

@@ -2,8 +2,9 @@
 /*
  * bench-abi (P1): request round trip ioctl -> vscard.ko -> netlink -> echo
  * agent (another process) -> ioctl, against a pipe ping-pong between two
- * processes, taking turns; two echo agents: one completing with REQ_DONE
- * then fetching with REQ_GET (ABI 1.0), one with REQ_DONE + REQ_NEXT.
+ * processes, taking turns; three echo agents: one completing with REQ_DONE
+ * then fetching with REQ_GET (ABI 1.0), one with REQ_DONE + REQ_NEXT
+ * (1.1), one bound with PUSH answering REQ_PUSH messages (1.2).
  * Also status-change wakeup latency (CARD_SET -> poll wakeup)
  * against a pipe write -> poll wakeup.  Prints p50/p99 and ratios.
  * Usage: abi_bench [ROUND_TRIPS [WAKEUPS]] (root, vscard.ko loaded).
@@ -36,8 +37,13 @@ static void pct(uint64_t *v, int n, double *p50, double *p99)
 }
 
 /* Child: an echo agent on one slot until its stdin pipe closes. */
-static pid_t spawn_echo_agent(uint32_t *slot, bool separate_get)
+static pid_t spawn_echo_agent(uint32_t *slot, enum abi_agent_mode mode)
 {
+	static const char *const key[] = {
+		[ABI_AGENT_FETCH] = "bench-echo-next",
+		[ABI_AGENT_SEPARATE] = "bench-echo-1.0",
+		[ABI_AGENT_PUSH] = "bench-echo-push",
+	};
 	int up[2], down[2];
 	pid_t pid;
 
@@ -51,8 +57,7 @@ static pid_t spawn_echo_agent(uint32_t *slot, bool separate_get)
 
 		close(up[0]);
 		close(down[1]);
-		if (abi_agent_start_opts(&ag, 1, separate_get ? "bench-echo-1.0" :
-					 "bench-echo", separate_get))
+		if (abi_agent_start_mode(&ag, 1, key[mode], mode))
 			_exit(1);
 		if (write(up[1], &ag.slot[0], sizeof(ag.slot[0])) < 0)
 			_exit(1);
@@ -222,12 +227,19 @@ static int bench_wakeup(uint64_t *v, int n, bool vscard)
 	return 0;
 }
 
-enum { P_PIPE, P_V10, P_NEXT, NPEERS };
+enum { P_PIPE, P_V10, P_NEXT, P_PUSH, NPEERS };
 
 static const char *const peer_name[NPEERS] = {
 	[P_PIPE] = "pipe ping-pong (baseline)          ",
 	[P_V10] = "vscard, agent REQ_DONE + REQ_GET   ",
 	[P_NEXT] = "vscard, agent REQ_DONE+REQ_NEXT    ",
+	[P_PUSH] = "vscard, agent REQ_PUSH + REQ_DONE  ",
+};
+
+static const enum abi_agent_mode peer_mode[NPEERS] = {
+	[P_V10] = ABI_AGENT_SEPARATE,
+	[P_NEXT] = ABI_AGENT_FETCH,
+	[P_PUSH] = ABI_AGENT_PUSH,
 };
 
 int main(int argc, char **argv)
@@ -246,8 +258,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	nl = abi_nl();
 	pids[P_PIPE] = spawn_pipe_echo(&peers[P_PIPE]);
-	for (k = P_V10; k <= P_NEXT; k++) {
-		pids[k] = spawn_echo_agent(&slot, k == P_V10);
+	for (k = P_V10; k < NPEERS; k++) {
+		pids[k] = spawn_echo_agent(&slot, peer_mode[k]);
 		peers[k].fd = pids[k] > 0 ? abi_open_slot(nl, slot) : -1;
 		ok &= pids[k] > 0 && peers[k].fd >= 0;
 	}
@@ -275,7 +287,7 @@ int main(int argc, char **argv)
 		       peer_name[k], p50[k], p99[k], p50[k] / p50[P_PIPE],
 		       p99[k] / p99[P_PIPE]);
 	printf("bench-abi:   P1 ratio vscard/pipe p50 %.2fx (goal <= 1.5x)\n",
-	       p50[P_NEXT] / p50[P_PIPE]);
+	       p50[P_PUSH] / p50[P_PIPE]);
 	printf("bench-abi: status-change wakeup, %d samples (us):\n", w);
 	printf("bench-abi:   CARD_SET -> poll(POLLPRI) wakeup     p50 %8.1f  p99 %8.1f\n",
 	       c50, c99);

@@ -44,7 +44,7 @@ def err(fn):
 fd = os.open("/dev/vscard1", os.O_RDWR)
 buf = bytearray(4)
 fcntl.ioctl(fd, IOC_VERSION, buf)
-res("VERSION ioctl is 1.1", struct.unpack("=I", buf)[0] == 0x10001)
+res("VERSION ioctl is 1.2", struct.unpack("=I", buf)[0] == 0x10002)
 p = select.poll()
 p.register(fd, select.POLLIN | select.POLLPRI | select.POLLOUT)
 ev = p.poll(0)
@@ -93,7 +93,7 @@ while off + 4 <= len(r):
     if atype == 3:  # CTRL_ATTR_VERSION
         ver = struct.unpack_from("=I", r, off + 4)[0]
     off += (alen + 3) & ~3
-res("genetlink family vscard registered, version 0x10001 (ABI 1.1)", mtype == 0x10 and ver == 0x10001)
+res("genetlink family vscard registered, version 0x10002 (ABI 1.2)", mtype == 0x10 and ver == 0x10002)
 PY
 }
 

@@ -5,4 +5,4 @@
 # concurrency stress at full size: 8 threads x 100k requests (about a minute
 # under TCG).  The debug kernel runs a smaller stress in suite 45.
 export ABI_STRESS_COUNT=${ABI_STRESS_COUNT:-100000}
-exec "$(dirname "$0")/../abi/run-vm-abi.sh" 6.1 status xfer linger priv death stress
+exec "$(dirname "$0")/../abi/run-vm-abi.sh" 6.1 status xfer push linger priv death stress

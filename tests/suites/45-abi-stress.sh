@@ -10,4 +10,4 @@
 export ABI_STRESS_COUNT=${ABI_STRESS_COUNT:-1000}
 export ABI_DEATH_BOUND_MS=${ABI_DEATH_BOUND_MS:-3000}
 export ABI_DEATH_KERNEL_BOUND_MS=${ABI_DEATH_KERNEL_BOUND_MS:-1000}
-exec "$(dirname "$0")/../abi/run-vm-abi.sh" debug death stress
+exec "$(dirname "$0")/../abi/run-vm-abi.sh" debug push death stress

@@ -25,7 +25,7 @@
 #include <linux/ioctl.h>
 
 #define VSCARD_ABI_MAJOR	1
-#define VSCARD_ABI_MINOR	1
+#define VSCARD_ABI_MINOR	2
 #define VSCARD_ABI_VERSION	((VSCARD_ABI_MAJOR << 16) | VSCARD_ABI_MINOR)
 
 /* ------------------------------------------------------------------------ */
@@ -252,6 +252,7 @@ enum vscard_attr {
 	VSCARD_A_OWNER_PORTID,	/* u32: netlink portid of the owner (dumps) */
 	VSCARD_A_PENDING,	/* u32: requests outstanding (dumps) */
 	VSCARD_A_REQ_NEXT,	/* flag: REQ_DONE also fetches (ABI 1.1) */
+	VSCARD_A_PUSH,		/* flag: BIND: push requests (ABI 1.2) */
 	__VSCARD_A_MAX,
 };
 
@@ -289,10 +290,11 @@ enum vscard_cmd {
 	VSCARD_CMD_SLOT_GET,
 	/*
 	 * admin: {POOL, SLOT?, SESSION_KEY, READER_NAME, LINGER_MS?,
-	 * TIMEOUT_MS?} -> reply {POOL, SLOT, EPOCH}.  Without SLOT the kernel
-	 * picks: a slot lingering for the same key and reader name, else one
-	 * lingering for the same key, else the lowest free slot.  A slot that
-	 * lingers for another key is never taken (-EBUSY).
+	 * TIMEOUT_MS?, PUSH?} -> reply {POOL, SLOT, EPOCH}.  Without SLOT the
+	 * kernel picks: a slot lingering for the same key and reader name,
+	 * else one lingering for the same key, else the lowest free slot.  A
+	 * slot that lingers for another key is never taken (-EBUSY).  With
+	 * PUSH (ABI 1.2) requests of the binding are pushed, see REQ_PUSH.
 	 */
 	VSCARD_CMD_BIND,
 	/* admin+owner: {POOL, SLOT, LINGER_MS?} */
@@ -322,6 +324,16 @@ enum vscard_cmd {
 	VSCARD_CMD_REQ_CANCEL,
 	/* kernel -> "events" group: {EVENT, POOL, SLOT?, ...} */
 	VSCARD_CMD_EVENT,
+	/*
+	 * kernel -> owner (ABI 1.2, bindings made with PUSH): a request, the
+	 * attributes of a REQ_GET reply, queued on the socket object that
+	 * made the binding (never addressed by portid, so it cannot reach a
+	 * socket that took over a recycled portid).  It counts as fetched:
+	 * answer it with REQ_DONE.  Only a request with nothing older queued
+	 * on its slot is pushed; one that cannot be (receive queue full)
+	 * stays queued and the REQ_NOTIFY / REQ_GET contract applies.
+	 */
+	VSCARD_CMD_REQ_PUSH,
 	__VSCARD_CMD_MAX,
 };
 

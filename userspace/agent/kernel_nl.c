@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The real kernel side: the "vscard" generic netlink family through
- * libvscard.  Pull model: a REQ_NOTIFY hint makes us drain REQ_GET until
- * -ENOENT; REQ_CANCEL tells us a request's deadline passed.
+ * libvscard.  Requests are pushed to us (REQ_PUSH, bindings made with
+ * PUSH); one the kernel could not push is announced by a REQ_NOTIFY hint,
+ * which makes us drain REQ_GET until -ENOENT.  REQ_CANCEL tells us a
+ * request's deadline passed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@ static int k_bind(struct kernel_port *kp, const uint8_t *key, size_t key_len,
 		.reader_name = reader,
 		.linger_ms = linger_ms,
 		.timeout_ms = timeout_ms,
+		.push = true,
 	};
 	int ret = vscard_nl_bind(nl_of(kp), &b, slot, NULL);
 
@@ -82,11 +85,33 @@ static int k_req_done(struct kernel_port *kp, uint32_t slot, uint64_t req_id,
 	return vscard_nl_req_done(nl_of(kp), &d);
 }
 
+/* Hand a fetched or pushed request (its data taken) to the agent. */
+static void submit_request(struct agent *a, struct vscard_attrs *req)
+{
+	struct kreq *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		vscard_attrs_release(req);
+		return;
+	}
+	q->slot = req->slot;
+	q->req_id = req->req_id;
+	q->type = req->req_type;
+	q->code = req->req_code;
+	q->rx_max = req->req_rx_max;
+	q->data = req->data;
+	q->len = (uint32_t)req->data_len;
+	req->data = NULL;
+	vscard_attrs_release(req);
+	if (q->rx_max > VSCARD_DATA_MAX)
+		q->rx_max = VSCARD_DATA_MAX;
+	agent_kernel_request(a, q);
+}
+
 static void drain_requests(struct kernel_port *kp, struct agent *a)
 {
 	struct vscard_attrs req;
 	unsigned int errors = 0;
-	struct kreq *q;
 	int ret;
 
 	/*
@@ -104,23 +129,7 @@ static void drain_requests(struct kernel_port *kp, struct agent *a)
 				return;
 			continue;
 		}
-		q = calloc(1, sizeof(*q));
-		if (!q) {
-			vscard_attrs_release(&req);
-			return;
-		}
-		q->slot = req.slot;
-		q->req_id = req.req_id;
-		q->type = req.req_type;
-		q->code = req.req_code;
-		q->rx_max = req.req_rx_max;
-		q->data = req.data;
-		q->len = (uint32_t)req.data_len;
-		req.data = NULL;
-		vscard_attrs_release(&req);
-		if (q->rx_max > VSCARD_DATA_MAX)
-			q->rx_max = VSCARD_DATA_MAX;
-		agent_kernel_request(a, q);
+		submit_request(a, &req);
 	}
 }
 
@@ -150,6 +159,10 @@ static int k_process(struct kernel_port *kp, struct agent *a)
 		}
 		if (ret)
 			return ret;
+		if (m.cmd == VSCARD_CMD_REQ_PUSH && m.pool == kp->pool) {
+			submit_request(a, &m);
+			continue;
+		}
 		if (m.cmd == VSCARD_CMD_REQ_NOTIFY && m.pool == kp->pool)
 			drain = true;
 		else if (m.cmd == VSCARD_CMD_REQ_CANCEL && m.pool == kp->pool)

@@ -148,6 +148,8 @@ int vscard_nl_bind(struct vscard_nl *nl, const struct vscard_bind *b,
 	if (b->timeout_ms >= 0)
 		PUT(nla_put_u32(msg, VSCARD_A_TIMEOUT_MS,
 				(uint32_t)b->timeout_ms));
+	if (b->push && nl->version >= VSCARD_ABI_1_2)
+		PUT(nla_put_flag(msg, VSCARD_A_PUSH));
 	err = simple(nl, msg, &r);
 	if (!err && !vscard_attrs_has(&r, VSCARD_A_SLOT))
 		err = -EPROTO;

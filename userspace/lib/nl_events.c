@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unsolicited messages (REQ_NOTIFY, REQ_CANCEL, EVENT) and names. */
+/* Unsolicited messages (REQ_PUSH, REQ_NOTIFY, REQ_CANCEL, EVENT), names. */
 #include <errno.h>
 #include <stdlib.h>
 #include <netlink/msg.h>
@@ -44,9 +44,12 @@ int vscard_nl_next(struct vscard_nl *nl, struct vscard_attrs *out)
 			return err;
 		nlh = (struct nlmsghdr *)nl->rbuf;
 		rem = (int)len;
-		for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem))
+		for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem)) {
 			if (vscard_nl_is_async(nl, nlh))
 				vscard_nl_queue_push(nl, nlh, nlh->nlmsg_len);
+			else
+				vscard_nl_note_error(nl, nlh);
+		}
 	}
 }
 
@@ -70,6 +73,7 @@ const char *vscard_cmd_name(unsigned int cmd)
 		[VSCARD_CMD_REQ_NOTIFY] = "req-notify",
 		[VSCARD_CMD_REQ_CANCEL] = "req-cancel",
 		[VSCARD_CMD_EVENT] = "event",
+		[VSCARD_CMD_REQ_PUSH] = "req-push",
 	};
 
 	return cmd < sizeof(names) / sizeof(names[0]) && names[cmd] ?

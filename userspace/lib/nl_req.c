@@ -72,6 +72,14 @@ int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d)
 	return err ? err : vscard_nl_transact(nl, msg, NULL, NULL);
 }
 
+int vscard_nl_req_done_async(struct vscard_nl *nl, const struct vscard_done *d)
+{
+	struct nl_msg *msg;
+	int err = done_msg(nl, d, false, &msg);
+
+	return err ? err : vscard_nl_send_noack(nl, msg);
+}
+
 /* REQ_GET, with "nothing queued" as success and next->req_id == 0. */
 static int get_or_none(struct vscard_nl *nl, struct vscard_attrs *next)
 {
@@ -97,7 +105,7 @@ int vscard_nl_req_done_next(struct vscard_nl *nl, const struct vscard_done *d,
 	int err;
 
 	memset(next, 0, sizeof(*next));
-	if (nl->version < (1u << 16 | 1)) {	/* before ABI 1.1 */
+	if (nl->version < VSCARD_ABI_1_1) {
 		err = vscard_nl_req_done(nl, d);
 		return err ? err : get_or_none(nl, next);
 	}

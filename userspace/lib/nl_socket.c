@@ -191,3 +191,10 @@ uint64_t vscard_nl_overruns(const struct vscard_nl *nl)
 {
 	return nl->overruns;
 }
+
+uint64_t vscard_nl_async_errors(const struct vscard_nl *nl, int *last)
+{
+	if (last)
+		*last = nl->async_last;
+	return nl->async_errors;
+}

@@ -65,7 +65,8 @@ int vscard_nl_is_async(const struct vscard_nl *nl, const void *msg)
 	if (nlh->nlmsg_type != nl->family ||
 	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
 		return 0;
-	return gh->cmd == VSCARD_CMD_REQ_NOTIFY ||
+	return gh->cmd == VSCARD_CMD_REQ_PUSH ||
+	       gh->cmd == VSCARD_CMD_REQ_NOTIFY ||
 	       gh->cmd == VSCARD_CMD_REQ_CANCEL ||
 	       gh->cmd == VSCARD_CMD_EVENT;
 }
@@ -157,6 +158,26 @@ static int send_msg(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 	return n < 0 ? -errno : 0;
 }
 
+int vscard_nl_send_noack(struct vscard_nl *nl, struct nl_msg *msg)
+{
+	uint32_t seq;
+	int err = send_msg(nl, msg, false, &seq);
+
+	nlmsg_free(msg);
+	return err;
+}
+
+void vscard_nl_note_error(struct vscard_nl *nl, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = nlmsg_data(nlh);
+
+	if (nlh->nlmsg_type != NLMSG_ERROR ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e) || !e->error)
+		return;
+	nl->async_errors++;
+	nl->async_last = e->error;
+}
+
 /* Deliver one reply message to @fn; returns @fn's result. */
 static int deliver(const struct nlmsghdr *nlh, vscard_nl_reply_fn fn,
 		   void *arg)
@@ -176,10 +197,17 @@ static int deliver(const struct nlmsghdr *nlh, vscard_nl_reply_fn fn,
 /*
  * @ack false: a command that always answers with exactly one reply
  * message or an error; saves the separate ack datagram (hot path).
+ *
+ * The kernel answers a command (not a dump) while sending it, so once
+ * the socket reported an overrun, the answer is either queued already or
+ * was the message lost: draining the queue without finding it means lost,
+ * -ENOBUFS, instead of waiting forever.
  */
 static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 		    vscard_nl_reply_fn fn, void *arg)
 {
+	bool dump = nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP;
+	bool overrun = false;
 	uint32_t seq;
 	int err, cb_err = 0;
 
@@ -194,9 +222,13 @@ static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 		size_t len;
 		int rem;
 
-		err = vscard_nl_recv(nl, true, &len);
-		if (err == -ENOBUFS)
-			continue;	/* an async message was lost, not ours */
+		err = vscard_nl_recv(nl, !overrun || dump, &len);
+		if (err == -ENOBUFS) {
+			overrun = true;	/* lost: maybe an async message */
+			continue;
+		}
+		if (err == -EAGAIN && overrun && !dump)
+			return -ENOBUFS;	/* lost: our answer */
 		if (err)
 			return err;
 		nlh = (struct nlmsghdr *)nl->rbuf;
@@ -206,8 +238,11 @@ static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 				vscard_nl_queue_push(nl, nlh, nlh->nlmsg_len);
 				continue;
 			}
-			if (nlh->nlmsg_seq != seq)
-				continue;	/* stale */
+			if (nlh->nlmsg_seq != seq) {
+				/* stale, or the error of a no-ack command */
+				vscard_nl_note_error(nl, nlh);
+				continue;
+			}
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				err = handle_error(nl, nlh);
 				return err ? err : cb_err;

@@ -151,6 +151,8 @@ const char *vscard_nl_errmsg(const struct vscard_nl *nl);
 uint32_t vscard_nl_err_missing(const struct vscard_nl *nl);
 /* Number of receive overruns (ENOBUFS) seen so far. */
 uint64_t vscard_nl_overruns(const struct vscard_nl *nl);
+/* Failed commands sent without an ack; *last (may be NULL): the newest. */
+uint64_t vscard_nl_async_errors(const struct vscard_nl *nl, int *last);
 
 /* ------------------------------------------------------------------ */
 /* Raw transactions (used by the commands below and by ABI tests)      */
@@ -166,7 +168,8 @@ typedef int (*vscard_nl_reply_fn)(struct vscard_attrs *a, void *arg);
 struct nl_msg *vscard_nl_msg(struct vscard_nl *nl, uint8_t cmd, int nlm_flags,
 			     size_t room);
 /* Send @msg (always consumed), wait for its ack or dump end, call @fn for
- * each reply.  Returns 0 or the kernel's -errno. */
+ * each reply.  Returns 0 or the kernel's -errno; -ENOBUFS when the answer
+ * was lost to a receive overrun (the socket's buffer was full). */
 int vscard_nl_transact(struct vscard_nl *nl, struct nl_msg *msg,
 		       vscard_nl_reply_fn fn, void *arg);
 /* Same for a command answered by exactly one reply message (no
@@ -201,6 +204,12 @@ struct vscard_bind {
 	const char *reader_name;
 	int64_t linger_ms;		/* -1: not sent */
 	int64_t timeout_ms;		/* -1: not sent */
+	/*
+	 * Ask for REQ_PUSH (ABI 1.2; not sent to an older module).  An agent
+	 * must still honour REQ_NOTIFY: a request that cannot be pushed
+	 * takes the REQ_GET path.
+	 */
+	bool push;
 };
 
 /* On success *slot_out / *epoch_out (may be NULL) get the kernel's reply. */
@@ -243,6 +252,13 @@ struct vscard_done {
 };
 
 int vscard_nl_req_done(struct vscard_nl *nl, const struct vscard_done *d);
+/*
+ * The same without waiting for the kernel's answer (no ack requested):
+ * returns only local errors.  A failed completion comes back later as an
+ * error message, which the library counts (vscard_nl_async_errors()).
+ * -ENOENT there is normal: the request timed out or was aborted.
+ */
+int vscard_nl_req_done_async(struct vscard_nl *nl, const struct vscard_done *d);
 
 /*
  * Complete @d and fetch the next request in one round trip (REQ_NEXT,
@@ -270,7 +286,7 @@ int vscard_nl_req_done_fetch(struct vscard_nl *nl, const struct vscard_done *d,
 /* ------------------------------------------------------------------ */
 
 /*
- * Next REQ_NOTIFY / REQ_CANCEL / EVENT message: from the internal queue
+ * Next REQ_PUSH / REQ_NOTIFY / REQ_CANCEL / EVENT message: from the internal queue
  * first, then from the socket.  Returns 0 with *out filled (check
  * out->cmd; release with vscard_attrs_release()), -EAGAIN when nothing is
  * available (non-blocking contexts), -ENOBUFS once after the socket
