@@ -210,6 +210,7 @@ static void test_truncated(struct tap *t)
 static void test_names(struct tap *t)
 {
 	tap_ok(t, !strcmp(vscard_cmd_name(VSCARD_CMD_REQ_DONE), "req-done") &&
+	       !strcmp(vscard_cmd_name(VSCARD_CMD_REQ_PUSH), "req-push") &&
 	       !strcmp(vscard_cmd_name(999), "unknown") &&
 	       !strcmp(vscard_event_name(VSCARD_EVENT_LINGER), "linger") &&
 	       !strcmp(vscard_event_name(0), "unknown") &&

@@ -85,6 +85,8 @@ append="console=ttyS0 loglevel=7 panic=-1 oops=panic rdinit=/init"
 append="$append softlockup_panic=0 hung_task_panic=0 watchdog_thresh=30"
 append="$append rcupdate.rcu_cpu_stall_timeout=60"
 [ "$kernel" = debug ] && append="$append kmemleak=on"
+# Extra kernel parameters (benchmarks: e.g. idle=poll).
+[ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
 # KVM is never used: it hangs on the project's build machines.
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem" -nographic
 	-no-reboot -monitor none -nodefaults

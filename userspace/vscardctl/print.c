@@ -35,7 +35,7 @@ struct field {
 	const char *name;
 	int attr;
 	enum { F_U32, F_U64, F_HEX64, F_STR, F_ATR, F_FLAGS, F_PROTO,
-	       F_S32, F_EVENT, F_KEY, F_CARD } kind;
+	       F_S32, F_EVENT, F_KEY, F_CARD, F_SET } kind;
 	size_t off;
 };
 
@@ -64,6 +64,7 @@ static const struct field fields[] = {
 	FLD("timeout_ms", VSCARD_A_TIMEOUT_MS, F_U32, timeout_ms),
 	FLD("owner_portid", VSCARD_A_OWNER_PORTID, F_U32, owner_portid),
 	FLD("pending", VSCARD_A_PENDING, F_U32, pending),
+	FLD("push", VSCARD_A_PUSH, F_SET, present),
 	FLD("req_id", VSCARD_A_REQ_ID, F_HEX64, req_id),
 	FLD("status", VSCARD_A_STATUS, F_S32, status),
 	FLD("result", VSCARD_A_RESULT, F_U32, result),
@@ -157,6 +158,9 @@ static void field_value(struct ctl *c, const struct vscard_attrs *a,
 		break;
 	case F_CARD:
 		fprintf(c->out, c->json ? "\"%s\"" : "%s", card_word(a));
+		break;
+	case F_SET:	/* a flag attribute: shown only when present */
+		fputs(c->json ? "true" : "yes", c->out);
 		break;
 	}
 }
