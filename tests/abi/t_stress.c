@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * ABI stress: STRESS_THREADS callers x ABI_STRESS_COUNT echo requests over
- * 4 slots of one agent, which takes the cards out and back in every 1000
- * answers.  Every successful answer is checked byte for byte.
+ * 4 slots of two agents, a pull agent (REQ_NOTIFY, REQ_GET, REQ_NEXT) and
+ * a push agent (REQ_PUSH, REQ_DONE without an ack), each taking its cards
+ * out and back in every 1000 answers.  Every successful answer is checked
+ * byte for byte.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +13,8 @@
 #include "abi.h"
 
 #define STRESS_THREADS	8
-#define STRESS_SLOTS	4
+#define STRESS_AGENTS	2
+#define STRESS_SLOTS	2	/* per agent */
 
 struct caller {
 	pthread_t th;
@@ -70,21 +73,31 @@ void t_stress(void)
 	unsigned long count = env && *env ? strtoul(env, NULL, 0) : 0;
 	struct caller c[STRESS_THREADS];
 	unsigned long ok = 0, nomedium = 0, other = 0, corrupt = 0;
-	struct abi_agent ag;
+	static const enum abi_agent_mode mode[STRESS_AGENTS] = {
+		ABI_AGENT_FETCH, ABI_AGENT_PUSH,
+	};
+	struct abi_agent ag[STRESS_AGENTS];
+	unsigned long toggles = 0, pushed;
 	uint64_t t0, ns;
-	int i, first_other = 0;
+	int i, first_other = 0, agent_err = 0;
 
 	if (!count)
 		count = 2000;
-	if (abi_agent_start(&ag, STRESS_SLOTS, "stress-key")) {
-		OK(0, "stress: agent setup");
-		return;
+	for (i = 0; i < STRESS_AGENTS; i++) {
+		if (abi_agent_start_mode(&ag[i], STRESS_SLOTS, i ? "stress-push" :
+					 "stress-pull", mode[i])) {
+			OK(0, "stress: agent setup");
+			while (i--)
+				abi_agent_stop(&ag[i]);
+			return;
+		}
+		ag[i].toggle_every = 1000;
 	}
-	ag.toggle_every = 1000;
 	memset(c, 0, sizeof(c));
 	t0 = abi_now_ns();
 	for (i = 0; i < STRESS_THREADS; i++) {
-		c[i].fd = abi_agent_open_slot(&ag, i % STRESS_SLOTS);
+		c[i].fd = abi_agent_open_slot(&ag[i % STRESS_AGENTS],
+					      i / STRESS_AGENTS % STRESS_SLOTS);
 		c[i].count = count;
 		c[i].seed = (unsigned int)i * 7919u + 1;
 		pthread_create(&c[i].th, NULL, caller_thread, &c[i]);
@@ -100,13 +113,20 @@ void t_stress(void)
 			first_other = c[i].first_other;
 	}
 	ns = abi_now_ns() - t0;
-	abi_agent_stop(&ag);
-	DIAG("stress: %d threads x %lu requests in %.1f s (%.0f req/s): ok %lu, -ENOMEDIUM %lu (card toggles %lu), other %lu",
+	for (i = 0; i < STRESS_AGENTS; i++) {
+		abi_agent_stop(&ag[i]);
+		toggles += atomic_load(&ag[i].toggles);
+		if (!agent_err)
+			agent_err = atomic_load(&ag[i].error);
+	}
+	pushed = atomic_load(&ag[1].pushed);
+	DIAG("stress: %d threads x %lu requests in %.1f s (%.0f req/s): ok %lu, -ENOMEDIUM %lu (card toggles %lu), other %lu; push agent: %lu pushed of %lu answered",
 	     STRESS_THREADS, count, (double)ns / 1e9,
 	     (double)(STRESS_THREADS * count) / ((double)ns / 1e9), ok,
-	     nomedium, atomic_load(&ag.toggles), other);
-	OK(!atomic_load(&ag.error), "stress: agent saw no error (%d)",
-	   atomic_load(&ag.error));
+	     nomedium, toggles, other, pushed, atomic_load(&ag[1].answered));
+	OK(!agent_err, "stress: the agents saw no error (%d)", agent_err);
+	OK(pushed > 0, "stress: the push agent got pushed requests (%lu)",
+	   pushed);
 	OK(corrupt == 0, "stress: %lu answers, none corrupted or misrouted (%lu bad)",
 	   ok, corrupt);
 	OK(other == 0, "stress: no error other than -ENOMEDIUM during card toggles (%lu, first %d)",
