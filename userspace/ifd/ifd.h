@@ -103,9 +103,11 @@ struct ifd_slot {
 	bool wait_close;	/* close wait_fd when the wait ends */
 	pthread_t waiter;	/* pcscd's event thread for this slot */
 	bool have_waiter;
-	bool event_turn;	/* the waiter's next presence check is its own */
-	bool owed_absent;	/* a replaced card's "absent" the event
-				 * thread has not been told yet */
+	bool owed_absent;	/* a replaced card: answer "absent" until the
+				 * event loop has been told, see presence */
+	bool owed_told;		/* the event loop's own check got that answer */
+	bool event_present;	/* the event thread was answered "present"
+				 * since its last wait */
 	struct ifd_seen seen;
 	uint64_t wait_seq;	/* status seq the event wait last saw */
 	bool rewake;		/* next event wait returns at once */

@@ -131,38 +131,46 @@ static bool refresh_locked(struct ifd_slot *s)
 
 /*
  * pcscd asks for presence from its event thread, and also inside
- * IFDPowerICC (from the event thread right after an insertion, or from a
- * client thread).  A replaced card's one "absent" answer must reach the
- * event loop's own check, the first after a wait: only that one makes
- * pcscd see a removal.  Any other caller that got it leaves it owed.
+ * IFDPowerICC, which checks presence before it powers a card up or down:
+ * from a client thread, or from the event thread itself, right after a
+ * wait when it powers down an unused card (1.9.9: before its own check),
+ * and right after its own check said "present" when it powers up a new
+ * card.  Only the event loop's own check makes pcscd see a removal, and
+ * it must see every one, also when the card came back (or was replaced)
+ * before it asked.  So once the card pcscd knew is gone, every check
+ * answers "absent" until the event loop has been told: the event thread
+ * got "absent" with no "present" before it since its last wait (after a
+ * "present" its own check is past: the "absent" went to a power up).  The
+ * debt is settled when it comes back to wait.
  */
 bool ifd_slot_presence(struct ifd_slot *s)
 {
-	bool present, ok, by_event;
+	bool present, ok, card, was, event;
 
 	pthread_mutex_lock(&s->lock);
 	ok = refresh_locked(s);
-	by_event = !s->have_waiter ||
-		   (s->event_turn && pthread_equal(s->waiter, pthread_self()));
-	if (by_event)
-		s->event_turn = false;
-	if (s->owed_absent && ok && ifd_status_card(&s->st)) {
+	card = ok && ifd_status_card(&s->st);
+	was = s->seen.present;
+	event = !s->have_waiter || pthread_equal(s->waiter, pthread_self());
+	if (s->owed_absent && card) {
 		present = false;
-		s->owed_absent = !by_event;
-		s->rewake = true;
 	} else {
-		s->owed_absent = false;
 		present = ifd_presence_next(&s->seen, ok ? &s->st : NULL);
-		/*
-		 * A replaced card answered "absent" although one is there:
-		 * the next wait must return at once so that pcscd asks again
-		 * and sees the new card, with no further change to wake it.
-		 */
-		if (ok && !present && ifd_status_card(&s->st)) {
-			s->rewake = true;
-			s->owed_absent = !by_event;
+		if (was && !present) {
+			s->owed_absent = true;
+			s->owed_told = false;
 		}
 	}
+	/*
+	 * "Absent" with a card there: the next wait returns at once, so
+	 * that pcscd asks again and sees it with no change to wake it.
+	 */
+	if (!present && card)
+		s->rewake = true;
+	if (event && present)
+		s->event_present = true;
+	else if (event && s->owed_absent && !s->event_present)
+		s->owed_told = true;
 	pthread_mutex_unlock(&s->lock);
 	return present;
 }
@@ -235,6 +243,10 @@ static int wait_fd_get(struct ifd_slot *s)
 	s->waiting = true;
 	s->waiter = pthread_self();
 	s->have_waiter = true;
+	/* pcscd's event loop has seen the replaced card's removal */
+	if (s->owed_absent && s->owed_told)
+		s->owed_absent = false;
+	s->event_present = false;
 	if (s->wait_fd < 0) {
 		s->wait_fd = open_node(s, &st, path, sizeof(path));
 		s->wait_seq = 0;	/* a fresh file: report at once */
@@ -248,7 +260,6 @@ static void wait_end(struct ifd_slot *s, bool dead)
 {
 	pthread_mutex_lock(&s->lock);
 	s->waiting = false;
-	s->event_turn = true;
 	if ((dead || s->wait_close) && s->wait_fd >= 0) {
 		close(s->wait_fd);
 		s->wait_fd = -1;
