@@ -159,6 +159,25 @@ struct vscard_req *vscard_reqs_peek(struct vscard_reqs *t)
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_peek);
 
+/* Queued -> fetched, if still queued (and, with @oldest, first in line). */
+static bool vscard_reqs_to_fetched(struct vscard_reqs *t,
+				   struct vscard_req *req, bool oldest)
+{
+	bool ok;
+
+	xa_lock(&t->xa);
+	ok = req->queued &&
+	     (!oldest ||
+	      list_first_entry(&t->queue, struct vscard_req, node) == req);
+	if (ok) {
+		list_del_init(&req->node);
+		req->queued = false;
+		req->fetched = true;
+	}
+	xa_unlock(&t->xa);
+	return ok;
+}
+
 /**
  * vscard_reqs_mark_fetched() - move a peeked request to "fetched"
  * @t:		the table
@@ -169,17 +188,7 @@ EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_peek);
  */
 bool vscard_reqs_mark_fetched(struct vscard_reqs *t, struct vscard_req *req)
 {
-	bool ok;
-
-	xa_lock(&t->xa);
-	ok = req->queued;
-	if (ok) {
-		list_del_init(&req->node);
-		req->queued = false;
-		req->fetched = true;
-	}
-	xa_unlock(&t->xa);
-	return ok;
+	return vscard_reqs_to_fetched(t, req, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_mark_fetched);
 
@@ -244,18 +253,7 @@ EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take_hint);
  */
 bool vscard_reqs_take_push(struct vscard_reqs *t, struct vscard_req *req)
 {
-	bool ok;
-
-	xa_lock(&t->xa);
-	ok = req->queued &&
-	     list_first_entry(&t->queue, struct vscard_req, node) == req;
-	if (ok) {
-		list_del_init(&req->node);
-		req->queued = false;
-		req->fetched = true;
-	}
-	xa_unlock(&t->xa);
-	return ok;
+	return vscard_reqs_to_fetched(t, req, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take_push);
 

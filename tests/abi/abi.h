@@ -36,6 +36,8 @@ int abi_bind(struct vscard_nl *nl, int slot, const char *key,
 int abi_bind_push(struct vscard_nl *nl, int slot, const char *key,
 		  uint64_t *epoch);
 int abi_card(struct vscard_nl *nl, uint32_t slot, bool present);
+/* A socket bound to netlink portid @port as soon as it is free (5 s). */
+struct vscard_nl *abi_take_portid(uint32_t port, int *tries);
 /* Open /dev/vscardN of (ABI_POOL, slot). */
 int abi_open_slot(struct vscard_nl *nl, uint32_t slot);
 int abi_status(int fd, struct vscard_status *st);

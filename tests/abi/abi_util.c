@@ -242,3 +242,15 @@ int abi_done(struct vscard_nl *nl, const struct vscard_attrs *req,
 
 	return vscard_nl_req_done(nl, &d);
 }
+
+struct vscard_nl *abi_take_portid(uint32_t port, int *tries)
+{
+	uint64_t t0 = abi_now_ns();
+	struct vscard_nl *nl = NULL;
+
+	*tries = 0;
+	while (vscard_nl_open(&nl, VSCARD_NL_NONBLOCK, port) &&
+	       abi_now_ns() - t0 < 5000000000ULL)
+		++*tries;
+	return nl;
+}
