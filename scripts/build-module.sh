@@ -37,6 +37,9 @@ fi
 # make's own jobserver notice (a parallel top-level make) is not a build warning.
 if grep -iE '(warning|error):' "$log" | grep -vE '^make(\[[0-9]+\])?: warning: -j[0-9]* forced in submake' >&2; then
 	echo "build-module: warnings building for $kernel (see $log)" >&2
+	# Drop the objects: a second try must compile (and warn) again, not
+	# find everything up to date and pass.
+	find "$out/module" -name '*.o' -delete
 	exit 1
 fi
 echo "$out"
