@@ -8,7 +8,9 @@
  * (parallel_ops is false).  Pull model: the kernel unicasts payload-free
  * REQ_NOTIFY hints to a slot's owner, which fetches request bytes with
  * REQ_GET (the reply goes to the requesting socket, pinned by its own
- * sendmsg) and answers with REQ_DONE.
+ * sendmsg) and answers with REQ_DONE.  Bindings made with PUSH get their
+ * requests queued on the owner's held socket object instead where possible
+ * (REQ_PUSH, vscard_nl_push()); request bytes never go to a portid.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

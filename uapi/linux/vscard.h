@@ -304,8 +304,9 @@ enum vscard_cmd {
 	/*
 	 * admin: {} -> reply {POOL, SLOT, REQ_ID, REQ_TYPE, REQ_CODE,
 	 * REQ_RX_MAX, DATA*}: the oldest request not yet fetched on any slot
-	 * the calling socket owns; -ENOENT if there is none.  (Pull model: the
-	 * request bytes only ever travel in a reply to the owner's own socket.)
+	 * the calling socket owns; -ENOENT if there is none.  (Request bytes
+	 * only ever travel in a reply to the owner's own socket, or in a
+	 * REQ_PUSH queued on the owner's socket object.)
 	 */
 	VSCARD_CMD_REQ_GET,
 	/*
