@@ -102,6 +102,7 @@ out:
 static void test_push_agent(void)
 {
 	struct abi_agent ag;
+	unsigned long pushed = 0, answered;
 	uint8_t rx[258];
 	int fd, i, failed = 0;
 
@@ -110,9 +111,15 @@ static void test_push_agent(void)
 		return;
 	}
 	fd = abi_agent_open_slot(&ag, 0);
-	for (i = 0; i < 500; i++) {
+	/*
+	 * A first request may meet the agent's start-up REQ_GET and be
+	 * fetched instead: count from the second one.
+	 */
+	for (i = -1; i < 500; i++) {
 		size_t len = sizeof(rx);
 
+		if (i == 0)	/* counted before its answer is sent */
+			pushed = atomic_load(&ag.pushed);
 		failed += abi_transmit(fd, select_apdu, sizeof(select_apdu),
 				       rx, &len, 10000) != 0 || len != 2 ||
 			  rx[0] != 0x90;
@@ -120,10 +127,12 @@ static void test_push_agent(void)
 	close(fd);
 	abi_agent_stop(&ag);
 	OK(!failed && atomic_load(&ag.error) == 0,
-	   "500 round trips through a push agent (%d failed)", failed);
-	OK(atomic_load(&ag.pushed) == 500 && atomic_load(&ag.answered) == 500,
-	   "all 500 came as REQ_PUSH (%lu pushed, %lu answered)",
-	   atomic_load(&ag.pushed), atomic_load(&ag.answered));
+	   "1 + 500 round trips through a push agent (%d failed)", failed);
+	pushed = atomic_load(&ag.pushed) - pushed;
+	answered = atomic_load(&ag.answered);
+	OK(pushed == 500 && answered == 501,
+	   "all 500 came as REQ_PUSH (%lu pushed, %lu answered in all)",
+	   pushed, answered);
 }
 
 struct echo_caller {
