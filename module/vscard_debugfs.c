@@ -6,7 +6,7 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
-#include "vscard.h"
+#include "vscard_debugfs.h"
 
 static struct dentry *vscard_debugfs_root;
 
@@ -21,9 +21,9 @@ static int vscard_debugfs_show(struct seq_file *m, void *unused)
 	 * (waiting for readers) before it drops the registry reference.
 	 */
 	mutex_lock(&slot->lock);
-	seq_printf(m, "pool %u slot %u state %d epoch %llu owner_portid %u\n",
+	seq_printf(m, "pool %u slot %u state %d epoch %llu binder_pid %d\n",
 		   slot->pool_id, slot->index, slot->bind.state, slot->epoch,
-		   slot->bind.owner.portid);
+		   pid_nr(slot->bind.pid));
 	mutex_unlock(&slot->lock);
 
 	xa_lock(&slot->reqs.xa);

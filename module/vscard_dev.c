@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vscard slot objects: the character devices /dev/vscardN, their status,
- * poll and request ioctls.
+ * vscard device nodes: the character devices /dev/vscardN of the slots
+ * (status ioctls, request ioctls, poll), their class, chrdev region and
+ * minor numbers.
  *
- * Lifetime: the slot's struct device refcount.  The pool registry holds one
- * reference until the slot is killed; every open file holds one (through
- * the cdev's kobject parent and our own get_device in open) and pins the
- * module through cdev.owner.  Killing unpublishes the node, marks the slot
- * dead under slot->lock, fails pending requests, hangs up pollers and drops
- * the registry reference; open files then see -ENODEV until they close.
+ * Lifetime: a slot lives as long as its struct device.  The pool registry
+ * holds one reference until the slot is killed; every open file holds one
+ * (our own get_device in open) and pins the module through cdev.owner.
+ * Killing unpublishes the node, marks the slot dead, fails pending requests
+ * and hangs up pollers; open files then see -ENODEV until they close.
  */
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -19,24 +19,29 @@
 #include <linux/uaccess.h>
 #include <kunit/visibility.h>
 
-#include "vscard.h"
-#include "vscard_trace.h"
+#include "vscard_debugfs.h"
+#include "vscard_dev.h"
+#include "vscard_sysfs.h"
 
 static DEFINE_IDA(vscard_minors);
+static dev_t vscard_devt;
+
+static struct class vscard_class = {
+	.name = "vscard",
+};
 
 /* Per open file.  Threads sharing a file share @seen_seq. */
 struct vscard_file {
 	struct vscard_slot *slot;
-	u64 seen_seq;
+	atomic64_t seen_seq;
 };
 
-static void vscard_slot_release(struct device *dev)
+static void vscard_dev_release(struct device *dev)
 {
 	struct vscard_slot *slot = container_of(dev, struct vscard_slot, dev);
 
-	vscard_reqs_destroy(&slot->reqs);
 	ida_free(&vscard_minors, MINOR(dev->devt));
-	kfree(slot);
+	vscard_slot_free(slot);
 }
 
 #ifdef VSCARD_HAVE_CONST_DEVNODE
@@ -64,252 +69,13 @@ static const struct device_type vscard_slot_type = {
 	.devnode = vscard_devnode,
 };
 
-/**
- * vscard_slot_get_status() - atomic snapshot of a slot's status
- * @slot:	the slot
- * @st:		filled in
- */
-void vscard_slot_get_status(struct vscard_slot *slot, struct vscard_status *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->pool = slot->pool_id;
-	st->slot = slot->index;
-	spin_lock(&slot->status_lock);
-	st->seq = slot->seq;
-	st->insert_count = slot->insert_count;
-	st->epoch = slot->epoch;
-	st->flags = slot->flags;
-	st->protocols = slot->protocols;
-	st->active_protocol = slot->active_protocol;
-	st->atr_len = slot->atr_len;
-	memcpy(st->atr, slot->atr, slot->atr_len);
-	strscpy(st->reader_name, slot->name, sizeof(st->reader_name));
-	spin_unlock(&slot->status_lock);
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_slot_get_status);
-
-/**
- * vscard_slot_changed() - wake status waiters after a state change
- * @slot:	the slot; the caller bumped slot->seq under status_lock
- */
-void vscard_slot_changed(struct vscard_slot *slot)
-{
-	wake_up_interruptible_poll(&slot->wq,
-				   EPOLLIN | EPOLLPRI | EPOLLRDNORM |
-				   EPOLLOUT | EPOLLWRNORM);
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_slot_changed);
-
-static bool vscard_slot_is_dead(struct vscard_slot *slot)
-{
-	bool dead;
-
-	mutex_lock(&slot->lock);
-	dead = slot->dead;
-	mutex_unlock(&slot->lock);
-	return dead;
-}
-
-/**
- * vscard_slot_poll_mask() - poll events of a slot for a reader that last
- *			     saw sequence @seen_seq
- * @slot:	the slot
- * @seen_seq:	the sequence the file last read with GET_STATUS
- *
- * The caller registered on slot->wq before calling this.
- *
- * Return: EPOLLHUP | EPOLLERR if dead; EPOLLIN | EPOLLPRI | EPOLLRDNORM if
- * the status changed; EPOLLOUT | EPOLLWRNORM if a request can be submitted.
- */
-__poll_t vscard_slot_poll_mask(struct vscard_slot *slot, u64 seen_seq)
-{
-	__poll_t mask = 0;
-	bool ready;
-
-	if (READ_ONCE(slot->dead))
-		return EPOLLHUP | EPOLLERR;
-	spin_lock(&slot->status_lock);
-	if (slot->seq != seen_seq)
-		mask |= EPOLLIN | EPOLLPRI | EPOLLRDNORM;
-	ready = (slot->flags & (VSCARD_STATUS_BOUND | VSCARD_STATUS_PRESENT)) ==
-		(VSCARD_STATUS_BOUND | VSCARD_STATUS_PRESENT);
-	spin_unlock(&slot->status_lock);
-	if (ready && vscard_reqs_count(&slot->reqs) < VSCARD_SLOT_REQS_MAX)
-		mask |= EPOLLOUT | EPOLLWRNORM;
-	return mask;
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_slot_poll_mask);
-
-static bool vscard_slot_seq_differs(struct vscard_slot *slot, u64 seq)
-{
-	bool ret;
-
-	if (READ_ONCE(slot->dead))
-		return true;
-	spin_lock(&slot->status_lock);
-	ret = slot->seq != seq;
-	spin_unlock(&slot->status_lock);
-	return ret;
-}
-
-/**
- * vscard_slot_wait_status() - wait until the sequence differs from *@seq
- * @slot:	the slot
- * @seq:	in: last sequence seen; out: the current one
- * @timeout_ms:	how long to wait; 0 = do not sleep
- *
- * Return: 0 on a change, -ETIMEDOUT, -EINTR on a signal, -ENODEV if the
- * slot is destroyed.
- */
-int vscard_slot_wait_status(struct vscard_slot *slot, u64 *seq, u32 timeout_ms)
-{
-	unsigned long t = msecs_to_jiffies(timeout_ms);
-	long ret = 1;
-
-	if (!vscard_slot_seq_differs(slot, *seq) && timeout_ms)
-		ret = wait_event_interruptible_timeout(slot->wq,
-						       vscard_slot_seq_differs(slot, *seq),
-						       t);
-	if (vscard_slot_is_dead(slot))
-		return -ENODEV;
-	spin_lock(&slot->status_lock);
-	if (slot->seq != *seq) {
-		*seq = slot->seq;
-		ret = 1;
-	} else if (ret > 0) {
-		ret = 0;	/* the condition was true: timed out just now */
-	}
-	spin_unlock(&slot->status_lock);
-	if (ret > 0)
-		return 0;
-	return ret < 0 ? -EINTR : -ETIMEDOUT;
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_slot_wait_status);
-
-static void vscard_slot_power_done(struct vscard_slot *slot,
-				   struct vscard_req *req, u64 epoch)
-{
-	bool changed = false;
-
-	spin_lock(&slot->status_lock);
-	if (slot->epoch == epoch && (slot->flags & VSCARD_STATUS_PRESENT)) {
-		u32 old = slot->flags;
-
-		if (req->code == VSCARD_POWER_DOWN) {
-			slot->flags &= ~VSCARD_STATUS_POWERED;
-		} else {
-			slot->flags |= VSCARD_STATUS_POWERED;
-			if (req->protocols)
-				slot->active_protocol = req->protocols;
-		}
-		changed = old != slot->flags;
-		if (changed)
-			slot->seq++;
-	}
-	spin_unlock(&slot->status_lock);
-	if (changed)
-		vscard_slot_changed(slot);
-}
-
-/**
- * vscard_slot_submit() - queue a request for the agent and wait for it
- * @slot:	the slot
- * @req:	the request (type, code, command filled in)
- * @timeout_ms:	deadline; 0 = the binding's default
- * @insert_count: 0 or the card insertion the caller expects
- *
- * Return: the request's status (see struct vscard_xfer for the errors).
- */
-int vscard_slot_submit(struct vscard_slot *slot, struct vscard_req *req,
-		       u32 timeout_ms, u64 insert_count)
-{
-	struct vscard_owner owner;
-	bool fetched, push;
-	u64 epoch;
-	int ret;
-
-	mutex_lock(&slot->lock);
-	if (slot->dead) {
-		ret = -ENODEV;
-		goto unlock;
-	}
-	if (slot->bind.state != VSCARD_BOUND) {
-		ret = -ENOMEDIUM;
-		goto unlock;
-	}
-	spin_lock(&slot->status_lock);
-	epoch = slot->epoch;
-	ret = 0;
-	if (!(slot->flags & VSCARD_STATUS_PRESENT) ||
-	    (insert_count && insert_count != slot->insert_count))
-		ret = -ENOMEDIUM;
-	spin_unlock(&slot->status_lock);
-	if (ret)
-		goto unlock;
-	ret = vscard_reqs_add(&slot->reqs, req, epoch);
-	if (ret)
-		goto unlock;
-	timeout_ms = vscard_timeout_ms(timeout_ms, slot->bind.timeout_ms);
-	owner = slot->bind.owner;
-	push = slot->bind.push;
-	sock_hold(owner.sk);
-	mutex_unlock(&slot->lock);
-
-	atomic64_inc(&slot->stats.requests);
-	trace_vscard_req_submit(MINOR(slot->dev.devt), req->id, req->type,
-				req->code, req->tx_len);
-	/* A request not pushed waits for the owner's REQ_GET. */
-	if ((!push || vscard_nl_push(slot, owner.sk, req)) &&
-	    vscard_reqs_take_hint(&slot->reqs))
-		vscard_nl_notify(slot, owner.sk, owner.portid);
-	sock_put(owner.sk);
-
-	ret = vscard_req_wait(&slot->reqs, req, msecs_to_jiffies(timeout_ms),
-			      &fetched);
-	if (ret == -ETIMEDOUT || ret == -EINTR) {
-		if (ret == -ETIMEDOUT) {
-			atomic64_inc(&slot->stats.timeouts);
-			trace_vscard_req_timeout(MINOR(slot->dev.devt), req->id,
-						 fetched);
-		}
-		if (fetched) {
-			/* Tell the agent, if it is still the same binding. */
-			mutex_lock(&slot->lock);
-			if (slot->bind.state == VSCARD_BOUND &&
-			    (u32)slot->epoch == vscard_req_epoch(req->id)) {
-				owner = slot->bind.owner;
-				sock_hold(owner.sk);
-			} else {
-				owner.sk = NULL;
-			}
-			mutex_unlock(&slot->lock);
-			if (owner.sk) {
-				vscard_nl_cancel(slot, owner.sk, owner.portid,
-						 req->id);
-				sock_put(owner.sk);
-			}
-		}
-		if (ret == -ETIMEDOUT)
-			vscard_nl_event(VSCARD_EVENT_REQ_TIMEOUT, slot,
-					slot->pool_id, req->id);
-	} else if (!ret && req->type == VSCARD_REQ_POWER) {
-		vscard_slot_power_done(slot, req, epoch);
-	}
-	return ret;
-
-unlock:
-	mutex_unlock(&slot->lock);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_slot_submit);
-
 static int vscard_open(struct inode *inode, struct file *file)
 {
 	struct vscard_slot *slot =
 		container_of(inode->i_cdev, struct vscard_slot, cdev);
 	struct vscard_file *vf;
 
-	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL_ACCOUNT);
 	if (!vf)
 		return -ENOMEM;
 	mutex_lock(&slot->lock);
@@ -322,7 +88,7 @@ static int vscard_open(struct inode *inode, struct file *file)
 	mutex_unlock(&slot->lock);
 	vf->slot = slot;
 	/* Sequences start at 1: a fresh file has seen nothing yet. */
-	vf->seen_seq = 0;
+	atomic64_set(&vf->seen_seq, 0);
 	file->private_data = vf;
 	return nonseekable_open(inode, file);
 }
@@ -396,7 +162,7 @@ static long vscard_ioctl(struct file *file, unsigned int cmd,
 	struct vscard_slot *slot = vf->slot;
 	void __user *uarg = (void __user *)arg;
 
-	if (vscard_slot_is_dead(slot))
+	if (READ_ONCE(slot->dead))
 		return -ENODEV;
 
 	switch (cmd) {
@@ -406,8 +172,8 @@ static long vscard_ioctl(struct file *file, unsigned int cmd,
 		struct vscard_status st;
 
 		vscard_slot_get_status(slot, &st);
-		/* Racing GET_STATUS calls on one file: keep the newest. */
-		vf->seen_seq = st.seq;
+		/* Racing GET_STATUS calls on one file: either is recent. */
+		atomic64_set(&vf->seen_seq, st.seq);
 		if (copy_to_user(uarg, &st, sizeof(st)))
 			return -EFAULT;
 		return 0;
@@ -445,7 +211,7 @@ static __poll_t vscard_poll(struct file *file, poll_table *wait)
 
 	/* Register first: a change after this point wakes us. */
 	poll_wait(file, &slot->wq, wait);
-	return vscard_slot_poll_mask(slot, READ_ONCE(vf->seen_seq));
+	return vscard_slot_poll_mask(slot, atomic64_read(&vf->seen_seq));
 }
 
 static const struct file_operations vscard_fops = {
@@ -459,49 +225,30 @@ static const struct file_operations vscard_fops = {
 };
 
 /**
- * vscard_slot_create() - create and publish one slot
- * @pool_id:	pool id
- * @index:	index in the pool
- * @uid:	node owner
- * @gid:	node group
- * @mode:	node mode
+ * vscard_dev_add() - give a new slot its device and publish its node
+ * @slot:	a slot from vscard_slot_new()
  *
- * Return: the slot (holding the registry reference) or an ERR_PTR().
+ * On success the slot lives as long as its device, and the caller holds
+ * the device reference (dropped with put_device() after
+ * vscard_dev_del()).  On failure the slot is freed.
+ *
+ * Return: 0; -ENOSPC no minor left; -ENOMEM.
  */
-struct vscard_slot *vscard_slot_create(u32 pool_id, u32 index, kuid_t uid,
-				       kgid_t gid, umode_t mode)
+int vscard_dev_add(struct vscard_slot *slot)
 {
-	struct vscard_slot *slot;
 	int minor, ret;
-
-	slot = kzalloc(sizeof(*slot), GFP_KERNEL);
-	if (!slot)
-		return ERR_PTR(-ENOMEM);
 
 	minor = ida_alloc_max(&vscard_minors, VSCARD_MINORS - 1, GFP_KERNEL);
 	if (minor < 0) {
-		kfree(slot);
-		return ERR_PTR(minor);
+		vscard_slot_free(slot);
+		return minor;
 	}
-
-	slot->pool_id = pool_id;
-	slot->index = index;
-	slot->uid = uid;
-	slot->gid = gid;
-	slot->mode = mode;
-	mutex_init(&slot->lock);
-	vscard_reqs_init(&slot->reqs);
-	INIT_DELAYED_WORK(&slot->linger_work, vscard_linger_expire);
-	spin_lock_init(&slot->status_lock);
-	init_waitqueue_head(&slot->wq);
-	slot->seq = 1;
-
 	device_initialize(&slot->dev);
 	slot->dev.class = &vscard_class;
 	slot->dev.type = &vscard_slot_type;
 	slot->dev.groups = vscard_slot_groups;
 	slot->dev.devt = MKDEV(MAJOR(vscard_devt), minor);
-	slot->dev.release = vscard_slot_release;
+	slot->dev.release = vscard_dev_release;
 	dev_set_drvdata(&slot->dev, slot);
 	ret = dev_set_name(&slot->dev, "vscard%d", minor);
 	if (ret)
@@ -513,7 +260,7 @@ struct vscard_slot *vscard_slot_create(u32 pool_id, u32 index, kuid_t uid,
 	if (ret)
 		goto err_put;
 	vscard_debugfs_add(slot);
-	return slot;
+	return 0;
 
 err_put:
 	/* The node may have been opened already: fops see a dead slot. */
@@ -521,44 +268,45 @@ err_put:
 	WRITE_ONCE(slot->dead, true);
 	mutex_unlock(&slot->lock);
 	put_device(&slot->dev);
-	return ERR_PTR(ret);
+	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(vscard_slot_create);
+EXPORT_SYMBOL_IF_KUNIT(vscard_dev_add);
 
 /**
- * vscard_slot_kill() - destroy a slot
- * @slot:	the slot; the caller's registry reference is dropped
- *
- * Unpublish, mark dead, release the binding and fail pending requests
- * with -ENODEV, hang up pollers, drop the registry reference.
+ * vscard_dev_del() - unpublish a slot's node (before vscard_slot_kill())
+ * @slot:	the slot
  */
-void vscard_slot_kill(struct vscard_slot *slot)
+void vscard_dev_del(struct vscard_slot *slot)
 {
 	cdev_device_del(&slot->cdev, &slot->dev);
 	vscard_debugfs_remove(slot);
-
-	mutex_lock(&slot->lock);
-	WRITE_ONCE(slot->dead, true);
-	if (slot->bind.state != VSCARD_UNBOUND)
-		vscard_release_binding_locked(slot, 0, -ENODEV);
-	mutex_unlock(&slot->lock);
-	/* Requests queued by nobody else can arrive now: dead is set. */
-	vscard_reqs_abort_all(&slot->reqs, -ENODEV);
-	cancel_delayed_work_sync(&slot->linger_work);
-
-	spin_lock(&slot->status_lock);
-	slot->seq++;
-	spin_unlock(&slot->status_lock);
-	wake_up_interruptible_poll(&slot->wq, EPOLLHUP | EPOLLERR);
-
-	put_device(&slot->dev);
 }
-EXPORT_SYMBOL_IF_KUNIT(vscard_slot_kill);
+EXPORT_SYMBOL_IF_KUNIT(vscard_dev_del);
 
 /**
- * vscard_slot_destroy_cleanup() - free the minor allocator (module exit)
+ * vscard_dev_init() - register the chrdev region and the class
+ *
+ * Return: 0 or a negative errno.
  */
-void vscard_slot_destroy_cleanup(void)
+int vscard_dev_init(void)
 {
+	int ret;
+
+	ret = alloc_chrdev_region(&vscard_devt, 0, VSCARD_MINORS, "vscard");
+	if (ret)
+		return ret;
+	ret = class_register(&vscard_class);
+	if (ret)
+		unregister_chrdev_region(vscard_devt, VSCARD_MINORS);
+	return ret;
+}
+
+/**
+ * vscard_dev_exit() - unregister them; every slot is gone
+ */
+void vscard_dev_exit(void)
+{
+	class_unregister(&vscard_class);
+	unregister_chrdev_region(vscard_devt, VSCARD_MINORS);
 	ida_destroy(&vscard_minors);
 }

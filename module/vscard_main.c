@@ -2,19 +2,19 @@
 /*
  * vscard: remote smart-card readers as local reader slots.
  *
- * Module init/exit, parameters, the device class and the chrdev region.
+ * Module init/exit and pool 0's parameters: wires the layers together
+ * (device nodes, debugfs, pool 0, then the netlink control plane).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/random.h>
-#include <linux/siphash.h>
 #include <linux/uidgid.h>
-#include <kunit/visibility.h>
 
-#include "vscard.h"
+#include "vscard_debugfs.h"
+#include "vscard_dev.h"
+#include "vscard_nl.h"
+#include "vscard_pool.h"
 
 static unsigned int slots = 4;
 module_param(slots, uint, 0444);
@@ -22,63 +22,13 @@ MODULE_PARM_DESC(slots, "Number of slots in pool 0 (1..16, default 4)");
 
 static unsigned int pool0_uid;
 module_param(pool0_uid, uint, 0444);
-MODULE_PARM_DESC(pool0_uid, "Owner uid of pool 0's device nodes (default 0)");
+MODULE_PARM_DESC(pool0_uid,
+		 "Owner of pool 0: may bind it, owns its nodes (default 0)");
 
 static unsigned int pool0_gid;
 module_param(pool0_gid, uint, 0444);
-MODULE_PARM_DESC(pool0_gid, "Group of pool 0's device nodes (default 0)");
-
-static unsigned int request_timeout_ms = 30000;
-module_param(request_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(request_timeout_ms,
-		 "Default request deadline in ms (default 30000)");
-
-static unsigned int request_timeout_max_ms = 300000;
-module_param(request_timeout_max_ms, uint, 0644);
-MODULE_PARM_DESC(request_timeout_max_ms,
-		 "Upper bound of any request deadline in ms (default 300000)");
-
-dev_t vscard_devt;
-static siphash_key_t vscard_hash_secret;
-
-struct class vscard_class = {
-	.name = "vscard",
-};
-
-/**
- * vscard_timeout_ms() - effective deadline of a request
- * @requested:	the caller's deadline, 0 = default
- * @binding_default: the binding's default, 0 = module default
- *
- * Return: the deadline in ms, at least 1, at most request_timeout_max_ms.
- */
-u32 vscard_timeout_ms(u32 requested, u32 binding_default)
-{
-	u32 max = READ_ONCE(request_timeout_max_ms);
-	u32 t = requested;
-
-	if (!t)
-		t = binding_default;
-	if (!t)
-		t = READ_ONCE(request_timeout_ms);
-	if (max && t > max)
-		t = max;
-	return t ?: 1;
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_timeout_ms);
-
-/**
- * vscard_key_hash() - keyed hash of a session key, safe to show
- * @key:	session key
- * @len:	its length
- *
- * Return: siphash of @key with a secret chosen at module load.
- */
-u64 vscard_key_hash(const u8 *key, u32 len)
-{
-	return siphash(key, len, &vscard_hash_secret);
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_key_hash);
+MODULE_PARM_DESC(pool0_gid,
+		 "Group of pool 0's device nodes (default 0: mode 0600)");
 
 static int __init vscard_init(void)
 {
@@ -94,16 +44,10 @@ static int __init vscard_init(void)
 	}
 	if (!uid_valid(uid) || !gid_valid(gid))
 		return -EINVAL;
-	get_random_bytes(&vscard_hash_secret, sizeof(vscard_hash_secret));
 
-	ret = alloc_chrdev_region(&vscard_devt, 0, VSCARD_MINORS, "vscard");
+	ret = vscard_dev_init();
 	if (ret)
 		return ret;
-
-	ret = class_register(&vscard_class);
-	if (ret)
-		goto err_region;
-
 	vscard_debugfs_init();
 
 	ret = vscard_pool_add(slots, uid, gid, &pool0);
@@ -119,22 +63,18 @@ err_pools:
 	vscard_pools_destroy_all();
 err_debugfs:
 	vscard_debugfs_exit();
-	class_unregister(&vscard_class);
-err_region:
-	unregister_chrdev_region(vscard_devt, VSCARD_MINORS);
+	vscard_dev_exit();
 	return ret;
 }
 
 static void __exit vscard_exit(void)
 {
-	/* No more doits, no more URELEASE callbacks ... */
+	/* No more doits, no more events ... */
 	vscard_nl_exit();
 	/* ... then kill every slot; no file is open (they pin the module). */
 	vscard_pools_destroy_all();
 	vscard_debugfs_exit();
-	class_unregister(&vscard_class);
-	unregister_chrdev_region(vscard_devt, VSCARD_MINORS);
-	vscard_slot_destroy_cleanup();
+	vscard_dev_exit();
 }
 
 module_init(vscard_init);

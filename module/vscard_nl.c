@@ -1,32 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vscard generic netlink family "vscard".
+ * vscard generic netlink family "vscard": the control plane.  Pools,
+ * BIND (which hands the caller its binding file, vscard_bfile.c, as a new
+ * file descriptor, like net/handshake's ACCEPT), UNBIND, dumps, and the
+ * admin-only "events" multicast group fed by the slots' event notifier.
+ * No request data ever travels over netlink.
+ *
+ * Who may do what is decided here, per command, from the sender: admins
+ * (CAP_NET_ADMIN) everything; a pool's owner binds, unbinds and sees its
+ * own pools; nobody else sees them.
  *
  * Portable between 6.1 and newer: a plain array of struct genl_ops with
  * per-op policies, resv_start_op so every command gets strict validation,
  * no split ops, no pre/post doit.  Doits are serialised by genl_mutex
- * (parallel_ops is false).  Pull model: the kernel unicasts payload-free
- * REQ_NOTIFY hints to a slot's owner, which fetches request bytes with
- * REQ_GET (the reply goes to the requesting socket, pinned by its own
- * sendmsg) and answers with REQ_DONE.  Bindings made with PUSH get their
- * requests queued on the owner's held socket object instead where possible
- * (REQ_PUSH, vscard_nl_push()); request bytes never go to a portid.
+ * (parallel_ops is false), but nothing here relies on that.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/errno.h>
+#include <linux/file.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
+#include <linux/pid_namespace.h>
 #include <linux/uidgid.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
 #include <kunit/visibility.h>
 
-#include "vscard.h"
+#include "vscard_bfile.h"
+#include "vscard_nl.h"
+#include "vscard_pool.h"
 
 static struct genl_family vscard_genl_family;
-static bool vscard_nl_live;
 
 static struct netlink_range_validation vscard_ms_range = {
 	.min = 0,
@@ -58,61 +65,53 @@ static const struct nla_policy vscard_bind_policy[VSCARD_A_MAX + 1] = {
 	[VSCARD_A_LINGER_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &vscard_ms_range),
 	[VSCARD_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						      &vscard_ms_range),
-	[VSCARD_A_PUSH] = { .type = NLA_FLAG },
 };
 
-static const struct nla_policy vscard_unbind_policy[VSCARD_A_MAX + 1] = {
-	[VSCARD_A_POOL] = { .type = NLA_U32 },
-	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
-	[VSCARD_A_LINGER_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &vscard_ms_range),
-};
-
-#define VSCARD_PROTO_ALL (VSCARD_PROTO_T0 | VSCARD_PROTO_T1 | VSCARD_PROTO_RAW)
-
-static const struct nla_policy vscard_card_set_policy[VSCARD_A_MAX + 1] = {
-	[VSCARD_A_POOL] = { .type = NLA_U32 },
-	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
-	[VSCARD_A_CARD_STATE] = NLA_POLICY_MAX(NLA_U32, VSCARD_CARD_PRESENT),
-	[VSCARD_A_ATR] = NLA_POLICY_RANGE(NLA_BINARY, 1, VSCARD_ATR_MAX),
-	[VSCARD_A_PROTOCOLS] = NLA_POLICY_MASK(NLA_U32, VSCARD_PROTO_ALL),
-};
-
-static const struct nla_policy vscard_req_get_policy[VSCARD_A_MAX + 1] = {
-};
-
-static const struct nla_policy vscard_req_done_policy[VSCARD_A_MAX + 1] = {
-	[VSCARD_A_POOL] = { .type = NLA_U32 },
-	[VSCARD_A_SLOT] = NLA_POLICY_MAX(NLA_U32, VSCARD_POOL_SLOTS_MAX - 1),
-	[VSCARD_A_REQ_ID] = NLA_POLICY_MIN(NLA_U64, 1),
-	[VSCARD_A_STATUS] = NLA_POLICY_RANGE(NLA_S32, -4095, 0),
-	[VSCARD_A_RESULT] = { .type = NLA_U32 },
-	[VSCARD_A_PROTOCOLS] = NLA_POLICY_MASK(NLA_U32, VSCARD_PROTO_ALL),
-	[VSCARD_A_DATA] = { .type = NLA_BINARY, .len = VSCARD_DATA_CHUNK },
-	[VSCARD_A_REQ_NEXT] = { .type = NLA_FLAG },
-};
-
-static void vscard_nl_owner(struct sk_buff *skb, struct genl_info *info,
-			    struct vscard_owner *owner)
+/*
+ * The sender of @skb.  Like netlink_capable(), the uid must be that of the
+ * task sending and of the socket's opener, so a socket handed to another
+ * user, or a setuid program writing to an inherited socket, is nobody's.
+ */
+static void vscard_nl_caller(const struct sk_buff *skb,
+			     struct vscard_caller *c)
 {
-	owner->sk = NETLINK_CB(skb).sk;
-	owner->portid = info->snd_portid;
+	const struct cred *opener = NETLINK_CB(skb).sk->sk_socket->file->f_cred;
+	kuid_t uid = current_euid();
+
+	c->admin = netlink_capable(skb, CAP_NET_ADMIN);
+	c->uid = uid_eq(uid, opener->euid) ? uid : INVALID_UID;
 }
 
-/* The slot named by POOL and SLOT, with a reference; NULL + extack. */
-static struct vscard_slot *vscard_nl_slot(struct genl_info *info)
+/* The user namespace ids are reported in: the reader's socket's. */
+static struct user_namespace *vscard_nl_ns(const struct sk_buff *skb)
 {
+	return sk_user_ns(NETLINK_CB(skb).sk);
+}
+
+/*
+ * The slot named by POOL and SLOT, with a reference; ERR_PTR + extack.
+ * @hide: a pool the caller may not use does not exist (-ENOENT).
+ */
+static struct vscard_slot *vscard_nl_slot(struct sk_buff *skb,
+					  struct genl_info *info, bool hide)
+{
+	struct vscard_caller c;
 	struct vscard_slot *slot;
 
 	if (GENL_REQ_ATTR_CHECK(info, VSCARD_A_POOL) ||
 	    GENL_REQ_ATTR_CHECK(info, VSCARD_A_SLOT))
 		return ERR_PTR(-EINVAL);
-	slot = vscard_slot_get(nla_get_u32(info->attrs[VSCARD_A_POOL]),
-			       nla_get_u32(info->attrs[VSCARD_A_SLOT]));
-	if (!slot) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VSCARD_A_SLOT],
+	vscard_nl_caller(skb, &c);
+	slot = vscard_pool_slot_get(nla_get_u32(info->attrs[VSCARD_A_POOL]),
+				    nla_get_u32(info->attrs[VSCARD_A_SLOT]), &c);
+	if (hide && slot == ERR_PTR(-EPERM))
+		slot = ERR_PTR(-ENOENT);
+	if (slot == ERR_PTR(-EPERM))
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VSCARD_A_POOL],
+				    "not the pool's owner");
+	else if (IS_ERR(slot))
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VSCARD_A_POOL],
 				    "no such pool or slot");
-		return ERR_PTR(-ENOENT);
-	}
 	return slot;
 }
 
@@ -178,7 +177,7 @@ static int vscard_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
-	vscard_nl_event(VSCARD_EVENT_POOL_NEW, NULL, id, 0);
+	vscard_event(VSCARD_EVENT_POOL_NEW, NULL, id, 0);
 	return genlmsg_reply(msg, info);
 }
 
@@ -201,12 +200,13 @@ static int vscard_nl_pool_del(struct sk_buff *skb, struct genl_info *info)
 				    "no such pool");
 		return ret;
 	}
-	vscard_nl_event(VSCARD_EVENT_POOL_DEL, NULL, id, 0);
+	vscard_event(VSCARD_EVENT_POOL_DEL, NULL, id, 0);
 	return 0;
 }
 
 static int vscard_nl_fill_pool(struct sk_buff *msg, struct vscard_pool *pool,
-			       u32 portid, u32 seq, int flags)
+			       struct user_namespace *ns, u32 portid, u32 seq,
+			       int flags)
 {
 	void *hdr;
 
@@ -215,10 +215,8 @@ static int vscard_nl_fill_pool(struct sk_buff *msg, struct vscard_pool *pool,
 		return -EMSGSIZE;
 	if (nla_put_u32(msg, VSCARD_A_POOL, pool->id) ||
 	    nla_put_u32(msg, VSCARD_A_SLOTS, pool->nslots) ||
-	    nla_put_u32(msg, VSCARD_A_UID,
-			from_kuid_munged(&init_user_ns, pool->uid)) ||
-	    nla_put_u32(msg, VSCARD_A_GID,
-			from_kgid_munged(&init_user_ns, pool->gid)) ||
+	    nla_put_u32(msg, VSCARD_A_UID, from_kuid_munged(ns, pool->uid)) ||
+	    nla_put_u32(msg, VSCARD_A_GID, from_kgid_munged(ns, pool->gid)) ||
 	    nla_put_u32(msg, VSCARD_A_ABI_VERSION, VSCARD_ABI_VERSION)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
@@ -230,18 +228,23 @@ static int vscard_nl_fill_pool(struct sk_buff *msg, struct vscard_pool *pool,
 static int vscard_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vscard_pool *pool;
+	struct vscard_caller c;
 	struct sk_buff *msg;
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, VSCARD_A_POOL))
 		return -EINVAL;
+	vscard_nl_caller(skb, &c);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&vscard_registry_lock);
 	pool = xa_load(&vscard_pools, nla_get_u32(info->attrs[VSCARD_A_POOL]));
-	ret = pool ? vscard_nl_fill_pool(msg, pool, info->snd_portid,
-					 info->snd_seq, 0) : -ENOENT;
+	if (pool && !vscard_pool_may_use(pool, &c))
+		pool = NULL;
+	ret = pool ? vscard_nl_fill_pool(msg, pool, vscard_nl_ns(skb),
+					 info->snd_portid, info->snd_seq, 0) :
+		     -ENOENT;
 	mutex_unlock(&vscard_registry_lock);
 	if (ret) {
 		nlmsg_free(msg);
@@ -258,16 +261,22 @@ static int vscard_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct vscard_pool *pool;
 	unsigned long id = cb->args[0];
+	struct vscard_caller c;
 	int ret = 0;
 
+	vscard_nl_caller(cb->skb, &c);
 	mutex_lock(&vscard_registry_lock);
 	xa_for_each_start(&vscard_pools, id, pool, cb->args[0]) {
-		ret = vscard_nl_fill_pool(skb, pool,
+		cb->args[0] = id + 1;
+		if (!vscard_pool_may_use(pool, &c))
+			continue;
+		ret = vscard_nl_fill_pool(skb, pool, vscard_nl_ns(cb->skb),
 					  NETLINK_CB(cb->skb).portid,
 					  cb->nlh->nlmsg_seq, NLM_F_MULTI);
-		if (ret)
+		if (ret) {
+			cb->args[0] = id;
 			break;
-		cb->args[0] = id + 1;
+		}
 	}
 	mutex_unlock(&vscard_registry_lock);
 	if (ret && !skb->len)
@@ -282,22 +291,24 @@ static int vscard_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
 struct vscard_slot_snap {
 	struct vscard_status st;
 	u64 key_hash;
-	u32 portid;
+	kuid_t binder_uid;
+	pid_t binder_pid;
+	bool bound;
 	u32 timeout_ms;
 	u32 linger_ms;
 	u32 pending;
-	bool push;
 };
 
 static void vscard_slot_snapshot(struct vscard_slot *slot,
 				 struct vscard_slot_snap *s)
 {
 	mutex_lock(&slot->lock);
-	s->portid = slot->bind.state == VSCARD_BOUND ?
-		    slot->bind.owner.portid : 0;
+	s->bound = slot->bind.state != VSCARD_UNBOUND;
+	s->binder_uid = slot->bind.uid;
+	/* In the reader's pid namespace; 0 if the binder is not in it. */
+	s->binder_pid = s->bound ? pid_vnr(slot->bind.pid) : 0;
 	s->timeout_ms = slot->bind.timeout_ms;
 	s->linger_ms = slot->bind.linger_ms;
-	s->push = slot->bind.push;
 	vscard_slot_get_status(slot, &s->st);
 	spin_lock(&slot->status_lock);
 	s->key_hash = slot->key_hash;
@@ -334,7 +345,8 @@ static int vscard_nl_put_stats(struct sk_buff *msg, struct vscard_slot *slot)
 }
 
 static int vscard_nl_fill_slot(struct sk_buff *msg, struct vscard_slot *slot,
-			       u32 portid, u32 seq, int flags)
+			       struct user_namespace *ns, u32 portid, u32 seq,
+			       int flags)
 {
 	struct vscard_slot_snap s;
 	void *hdr;
@@ -360,11 +372,14 @@ static int vscard_nl_fill_slot(struct sk_buff *msg, struct vscard_slot *slot,
 	    nla_put_string(msg, VSCARD_A_READER_NAME, s.st.reader_name) ||
 	    (s.key_hash && nla_put_u64_64bit(msg, VSCARD_A_KEY_HASH,
 					     s.key_hash, VSCARD_A_PAD)) ||
-	    (s.portid && nla_put_u32(msg, VSCARD_A_OWNER_PORTID, s.portid)) ||
+	    (s.bound &&
+	     nla_put_u32(msg, VSCARD_A_BINDER_UID,
+			 from_kuid_munged(ns, s.binder_uid))) ||
+	    (s.binder_pid &&
+	     nla_put_u32(msg, VSCARD_A_BINDER_PID, s.binder_pid)) ||
 	    nla_put_u32(msg, VSCARD_A_TIMEOUT_MS, s.timeout_ms) ||
 	    nla_put_u32(msg, VSCARD_A_LINGER_MS, s.linger_ms) ||
 	    nla_put_u32(msg, VSCARD_A_PENDING, s.pending) ||
-	    (s.push && nla_put_flag(msg, VSCARD_A_PUSH)) ||
 	    vscard_nl_put_stats(msg, slot)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
@@ -379,7 +394,7 @@ static int vscard_nl_slot_get(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int ret;
 
-	slot = vscard_nl_slot(info);
+	slot = vscard_nl_slot(skb, info, true);
 	if (IS_ERR(slot))
 		return PTR_ERR(slot);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -387,8 +402,8 @@ static int vscard_nl_slot_get(struct sk_buff *skb, struct genl_info *info)
 		put_device(&slot->dev);
 		return -ENOMEM;
 	}
-	ret = vscard_nl_fill_slot(msg, slot, info->snd_portid, info->snd_seq,
-				  0);
+	ret = vscard_nl_fill_slot(msg, slot, vscard_nl_ns(skb),
+				  info->snd_portid, info->snd_seq, 0);
 	put_device(&slot->dev);
 	if (ret) {
 		nlmsg_free(msg);
@@ -403,19 +418,26 @@ static int vscard_nl_slot_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	const struct nlattr *filter;
 	struct vscard_pool *pool;
 	unsigned long id = cb->args[0];
+	struct vscard_caller c;
 	int ret = 0;
 	u32 i;
 
+	/* Untrusted: the attribute is used only if it is a whole u32. */
 	filter = nlmsg_find_attr(cb->nlh, GENL_HDRLEN, VSCARD_A_POOL);
+	if (filter && nla_len(filter) != sizeof(u32))
+		return -EINVAL;
+	vscard_nl_caller(cb->skb, &c);
 	mutex_lock(&vscard_registry_lock);
 	xa_for_each_start(&vscard_pools, id, pool, cb->args[0]) {
-		if (filter && nla_get_u32(filter) != pool->id)
+		if ((filter && nla_get_u32(filter) != pool->id) ||
+		    !vscard_pool_may_use(pool, &c))
 			continue;
 		if (id != cb->args[0])
 			cb->args[1] = 0;
 		cb->args[0] = id;
 		for (i = cb->args[1]; i < pool->nslots; i++) {
 			ret = vscard_nl_fill_slot(skb, pool->slots[i],
+						  vscard_nl_ns(cb->skb),
 						  NETLINK_CB(cb->skb).portid,
 						  cb->nlh->nlmsg_seq,
 						  NLM_F_MULTI);
@@ -436,21 +458,41 @@ out:
 /* Bindings                                                                  */
 /* ------------------------------------------------------------------------ */
 
+static void vscard_nl_bind_err(struct genl_info *info, int ret)
+{
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "no such pool or slot");
+	else if (ret == -EPERM)
+		NL_SET_ERR_MSG(info->extack, "not the pool's owner");
+	else if (ret == -EBUSY)
+		NL_SET_ERR_MSG(info->extack,
+			       "slot bound or reserved for another session");
+	else
+		NL_SET_ERR_MSG(info->extack, "cannot bind");
+}
+
+/*
+ * BIND: the binding is made, its file gets a descriptor, the reply names
+ * it, and only once the reply is queued is the file installed (as
+ * net/handshake's ACCEPT does): a failed reply leaves no descriptor and
+ * no binding behind.
+ */
 static int vscard_nl_bind(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vscard_bind_args a = { .slot = -1 };
-	struct vscard_owner owner;
-	struct vscard_slot *slot;
+	struct vscard_caller c;
 	struct sk_buff *msg;
+	struct file *file;
+	u32 slot;
 	u64 epoch;
 	void *hdr;
-	int ret;
+	int fd, ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, VSCARD_A_POOL) ||
 	    GENL_REQ_ATTR_CHECK(info, VSCARD_A_SESSION_KEY) ||
 	    GENL_REQ_ATTR_CHECK(info, VSCARD_A_READER_NAME))
 		return -EINVAL;
-	vscard_nl_owner(skb, info, &owner);
+	vscard_nl_caller(skb, &c);
 	a.pool = nla_get_u32(info->attrs[VSCARD_A_POOL]);
 	if (info->attrs[VSCARD_A_SLOT])
 		a.slot = nla_get_u32(info->attrs[VSCARD_A_SLOT]);
@@ -461,388 +503,81 @@ static int vscard_nl_bind(struct sk_buff *skb, struct genl_info *info)
 		a.linger_ms = nla_get_u32(info->attrs[VSCARD_A_LINGER_MS]);
 	if (info->attrs[VSCARD_A_TIMEOUT_MS])
 		a.timeout_ms = nla_get_u32(info->attrs[VSCARD_A_TIMEOUT_MS]);
-	a.push = nla_get_flag(info->attrs[VSCARD_A_PUSH]);
 
-	msg = genlmsg_new(3 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+	msg = genlmsg_new(3 * nla_total_size(sizeof(u32)) +
+			  nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	ret = vscard_bind(&owner, &a, &slot, &epoch);
-	if (ret) {
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
 		nlmsg_free(msg);
-		if (ret == -ENOENT)
-			NL_SET_ERR_MSG(info->extack, "no such pool or slot");
-		else if (ret == -EBUSY)
-			NL_SET_ERR_MSG(info->extack,
-				       "slot bound or reserved for another session");
-		else
-			NL_SET_ERR_MSG(info->extack, "cannot bind");
-		return ret;
+		return fd;
+	}
+	file = vscard_bfile_bind(&a, &c, &slot, &epoch);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		vscard_nl_bind_err(info, ret);
+		goto err_fd;
 	}
 	hdr = vscard_nl_put_hdr(msg, info->snd_portid, info->snd_seq, 0,
 				VSCARD_CMD_BIND);
-	if (!hdr || nla_put_u32(msg, VSCARD_A_POOL, slot->pool_id) ||
-	    nla_put_u32(msg, VSCARD_A_SLOT, slot->index) ||
-	    nla_put_u64_64bit(msg, VSCARD_A_EPOCH, epoch, VSCARD_A_PAD)) {
+	if (!hdr || nla_put_u32(msg, VSCARD_A_POOL, a.pool) ||
+	    nla_put_u32(msg, VSCARD_A_SLOT, slot) ||
+	    nla_put_u64_64bit(msg, VSCARD_A_EPOCH, epoch, VSCARD_A_PAD) ||
+	    nla_put_u32(msg, VSCARD_A_FD, fd)) {
 		/* Cannot happen: the message was sized for this. */
-		nlmsg_free(msg);
-		return -EMSGSIZE;
+		ret = -EMSGSIZE;
+		goto err_file;
 	}
 	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-}
+	ret = genlmsg_reply(msg, info);
+	msg = NULL;	/* consumed */
+	if (ret)
+		goto err_file;
+	fd_install(fd, file);
+	return 0;
 
-static int vscard_nl_owner_err(struct genl_info *info, int ret)
-{
-	if (ret == -EPERM)
-		NL_SET_ERR_MSG(info->extack,
-			       "the slot is not bound by this socket");
-	else if (ret == -ENODEV)
-		NL_SET_ERR_MSG(info->extack, "the slot is being destroyed");
+err_file:
+	vscard_bfile_abandon(file);
+err_fd:
+	put_unused_fd(fd);
+	nlmsg_free(msg);
 	return ret;
 }
 
 static int vscard_nl_unbind(struct sk_buff *skb, struct genl_info *info)
 {
-	struct vscard_owner owner;
 	struct vscard_slot *slot;
-	u32 linger_ms = 0;
 	int ret;
 
-	slot = vscard_nl_slot(info);
+	slot = vscard_nl_slot(skb, info, false);
 	if (IS_ERR(slot))
 		return PTR_ERR(slot);
-	vscard_nl_owner(skb, info, &owner);
-	if (info->attrs[VSCARD_A_LINGER_MS])
-		linger_ms = nla_get_u32(info->attrs[VSCARD_A_LINGER_MS]);
-	ret = vscard_unbind(slot, &owner, linger_ms);
+	ret = vscard_slot_unbind(slot);
 	put_device(&slot->dev);
-	return vscard_nl_owner_err(info, ret);
-}
-
-static int vscard_nl_card_set(struct sk_buff *skb, struct genl_info *info)
-{
-	struct nlattr *atr = info->attrs[VSCARD_A_ATR];
-	struct vscard_owner owner;
-	struct vscard_slot *slot;
-	u32 protocols = 0;
-	bool present;
-	int ret;
-
-	if (GENL_REQ_ATTR_CHECK(info, VSCARD_A_CARD_STATE))
-		return -EINVAL;
-	present = nla_get_u32(info->attrs[VSCARD_A_CARD_STATE]) ==
-		  VSCARD_CARD_PRESENT;
-	if (present && !atr) {
-		NL_SET_ERR_MSG(info->extack, "a present card needs an ATR");
-		return -EINVAL;
-	}
-	if (info->attrs[VSCARD_A_PROTOCOLS])
-		protocols = nla_get_u32(info->attrs[VSCARD_A_PROTOCOLS]);
-	slot = vscard_nl_slot(info);
-	if (IS_ERR(slot))
-		return PTR_ERR(slot);
-	vscard_nl_owner(skb, info, &owner);
-	ret = vscard_card_set(slot, &owner, present,
-			      present ? nla_data(atr) : NULL,
-			      present ? nla_len(atr) : 0, protocols);
-	put_device(&slot->dev);
-	return vscard_nl_owner_err(info, ret);
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "the slot is not bound");
+	else if (ret == -ENODEV)
+		NL_SET_ERR_MSG(info->extack, "the slot is being destroyed");
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Requests                                                                  */
+/* Events                                                                    */
 /* ------------------------------------------------------------------------ */
-
-static size_t vscard_nl_req_size(const struct vscard_req *req)
-{
-	size_t size = 6 * nla_total_size(sizeof(u32)) +
-		      nla_total_size_64bit(sizeof(u64));
-	u32 left = req->tx_len;
-
-	while (left) {
-		u32 n = min_t(u32, left, VSCARD_DATA_CHUNK);
-
-		size += nla_total_size(n);
-		left -= n;
-	}
-	return size;
-}
-
-/* A request as a REQ_GET reply (@info) or as a REQ_PUSH (@info NULL). */
-static int vscard_nl_fill_req(struct sk_buff *msg, struct vscard_slot *slot,
-			      struct vscard_req *req, struct genl_info *info)
-{
-	u32 off = 0;
-	void *hdr;
-
-	if (info)
-		hdr = vscard_nl_put_hdr(msg, info->snd_portid, info->snd_seq, 0,
-					VSCARD_CMD_REQ_GET);
-	else
-		hdr = vscard_nl_put_hdr(msg, 0, 0, 0, VSCARD_CMD_REQ_PUSH);
-	if (!hdr)
-		return -EMSGSIZE;
-	if (nla_put_u32(msg, VSCARD_A_POOL, slot->pool_id) ||
-	    nla_put_u32(msg, VSCARD_A_SLOT, slot->index) ||
-	    nla_put_u64_64bit(msg, VSCARD_A_REQ_ID, req->id, VSCARD_A_PAD) ||
-	    nla_put_u32(msg, VSCARD_A_REQ_TYPE, req->type) ||
-	    nla_put_u32(msg, VSCARD_A_REQ_CODE, req->code) ||
-	    nla_put_u32(msg, VSCARD_A_REQ_RX_MAX, req->rx_max))
-		return -EMSGSIZE;
-	while (off < req->tx_len) {
-		u32 n = min_t(u32, req->tx_len - off, VSCARD_DATA_CHUNK);
-
-		if (nla_put(msg, VSCARD_A_DATA, n, req->tx + off))
-			return -EMSGSIZE;
-		off += n;
-	}
-	genlmsg_end(msg, hdr);
-	return 0;
-}
 
 /*
- * Reply with the oldest unfetched request of the sender's slots; -ENOENT
- * if there is none (peeking at an empty slot re-arms its hint).
+ * Multicast one event on the "events" group.  Carries no secret: never
+ * the session key, never request data; the group is for admins only.
  */
-static int vscard_nl_reply_req(struct sk_buff *skb, struct genl_info *info)
+static void vscard_nl_event(u32 event, const struct vscard_event_info *info)
 {
-	struct vscard_owner owner;
-	struct vscard_slot *slot;
-	struct vscard_req *req;
-	struct sk_buff *msg;
-	int ret;
-
-	vscard_nl_owner(skb, info, &owner);
-	for (;;) {
-		req = vscard_req_fetch(&owner, &slot);
-		if (!req)
-			return -ENOENT;
-		msg = genlmsg_new(vscard_nl_req_size(req), GFP_KERNEL);
-		if (!msg) {
-			ret = -ENOMEM;
-			break;
-		}
-		/* Still queued?  Else it timed out or was aborted: next. */
-		if (vscard_reqs_mark_fetched(&slot->reqs, req))
-			break;
-		nlmsg_free(msg);
-		vscard_req_put(req);
-		put_device(&slot->dev);
-	}
-	if (msg) {
-		ret = vscard_nl_fill_req(msg, slot, req, info);
-		if (ret)
-			nlmsg_free(msg);
-		else
-			ret = genlmsg_reply(msg, info);
-		/* Undelivered (e.g. the receive queue is full): fetch again. */
-		if (ret)
-			vscard_reqs_unfetch(&slot->reqs, req);
-	}
-	vscard_req_put(req);
-	put_device(&slot->dev);
-	return ret;
-}
-
-static int vscard_nl_req_get(struct sk_buff *skb, struct genl_info *info)
-{
-	int ret = vscard_nl_reply_req(skb, info);
-
-	if (ret == -ENOENT)
-		NL_SET_ERR_MSG(info->extack, "no request pending");
-	return ret;
-}
-
-/* REQ_DONE with REQ_NEXT: the next request, or an empty REQ_DONE reply. */
-static int vscard_nl_reply_next(struct sk_buff *skb, struct genl_info *info)
-{
-	int ret = vscard_nl_reply_req(skb, info);
-	struct sk_buff *msg;
-	void *hdr;
-
-	if (ret != -ENOENT)
-		return ret;
-	msg = genlmsg_new(0, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = vscard_nl_put_hdr(msg, info->snd_portid, info->snd_seq, 0,
-				VSCARD_CMD_REQ_DONE);
-	if (!hdr) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-}
-
-static int vscard_nl_req_done(struct sk_buff *skb, struct genl_info *info)
-{
-	struct vscard_owner owner;
-	struct vscard_slot *slot;
-	u32 result = 0, protocols = 0;
-	int status, ret;
-
-	if (GENL_REQ_ATTR_CHECK(info, VSCARD_A_REQ_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, VSCARD_A_STATUS))
-		return -EINVAL;
-	status = nla_get_s32(info->attrs[VSCARD_A_STATUS]);
-	/* Kernel-internal codes (ERESTARTSYS ... ) must not reach userspace. */
-	if (status <= -ERESTARTSYS && status >= -EIOCBQUEUED) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VSCARD_A_STATUS],
-				    "kernel-internal error code");
-		return -EINVAL;
-	}
-	if (info->attrs[VSCARD_A_RESULT])
-		result = nla_get_u32(info->attrs[VSCARD_A_RESULT]);
-	if (info->attrs[VSCARD_A_PROTOCOLS])
-		protocols = nla_get_u32(info->attrs[VSCARD_A_PROTOCOLS]);
-	slot = vscard_nl_slot(info);
-	if (IS_ERR(slot))
-		return PTR_ERR(slot);
-	vscard_nl_owner(skb, info, &owner);
-	ret = vscard_req_done(slot, &owner,
-			      nla_get_u64(info->attrs[VSCARD_A_REQ_ID]),
-			      status, result, protocols,
-			      nlmsg_attrdata(info->nlhdr, GENL_HDRLEN),
-			      nlmsg_attrlen(info->nlhdr, GENL_HDRLEN));
-	put_device(&slot->dev);
-	if (ret == -ENOENT)
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VSCARD_A_REQ_ID],
-				    "unknown, late or duplicate request id");
-	else if (ret == -EINVAL)
-		NL_SET_ERR_MSG(info->extack,
-			       "response longer than VSCARD_DATA_MAX");
-	if (ret || !nla_get_flag(info->attrs[VSCARD_A_REQ_NEXT]))
-		return vscard_nl_owner_err(info, ret);
-	return vscard_nl_reply_next(skb, info);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Kernel -> agent messages and events                                       */
-/* ------------------------------------------------------------------------ */
-
-static void vscard_nl_unicast(struct vscard_slot *slot, struct sock *sk,
-			      u32 portid, u8 cmd, u64 id)
-{
-	struct sk_buff *msg;
-	void *hdr;
-	int ret;
-
-	if (!READ_ONCE(vscard_nl_live))
-		return;
-	/* The owner is closing: its URELEASE releases the binding. */
-	if (sock_flag(sk, SOCK_DEAD))
-		return;
-	msg = genlmsg_new(2 * nla_total_size(sizeof(u32)) +
-			  nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = vscard_nl_put_hdr(msg, 0, 0, 0, cmd);
-	if (!hdr || nla_put_u32(msg, VSCARD_A_POOL, slot->pool_id) ||
-	    nla_put_u32(msg, VSCARD_A_SLOT, slot->index) ||
-	    (id && nla_put_u64_64bit(msg, VSCARD_A_REQ_ID, id, VSCARD_A_PAD))) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	ret = genlmsg_unicast(sock_net(sk), msg, portid);
-	/* -EAGAIN: the agent's queue is full; it drains with REQ_GET. */
-	if (ret == -ECONNREFUSED)
-		vscard_owner_lost(slot, sk);
-}
-
-/**
- * vscard_nl_notify() - hint the owner that a request is queued
- * @slot:	the slot
- * @sk:		the owner socket (held by the caller)
- * @portid:	its portid
- */
-void vscard_nl_notify(struct vscard_slot *slot, struct sock *sk, u32 portid)
-{
-	vscard_nl_unicast(slot, sk, portid, VSCARD_CMD_REQ_NOTIFY, 0);
-}
-
-/**
- * vscard_nl_push() - deliver a just-queued request to its owner
- * @slot:	the slot
- * @sk:		the owner socket (held by the caller)
- * @req:	the request, queued on @slot by the caller
- *
- * The message goes straight onto the receive queue of the socket object
- * that made the binding, not to its portid: a portid can be recycled by
- * another socket between the owner's close and its URELEASE, a struct
- * sock we hold cannot.  The socket's filter applies as for any datagram.
- * Pushed requests may fill only half of the receive buffer: netlink drops
- * what does not fit, and the other half keeps room for the replies to the
- * owner's own commands (a dropped reply would leave it waiting).
- *
- * Return: 0 if pushed (the request counts as fetched); otherwise it is
- * still queued and the caller falls back to the REQ_NOTIFY hint.
- */
-int vscard_nl_push(struct vscard_slot *slot, struct sock *sk,
-		   struct vscard_req *req)
-{
-	struct sk_buff *msg;
-	int ret;
-
-	if (!READ_ONCE(vscard_nl_live) || sock_flag(sk, SOCK_DEAD))
-		return -ECONNRESET;
-	msg = genlmsg_new(vscard_nl_req_size(req), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	ret = vscard_nl_fill_req(msg, slot, req, NULL);
-	if (!ret && atomic_read(&sk->sk_rmem_alloc) + msg->truesize >
-		    READ_ONCE(sk->sk_rcvbuf) / 2)
-		ret = -ENOBUFS;
-	if (ret) {
-		nlmsg_free(msg);
-		return ret;
-	}
-	if (!vscard_reqs_take_push(&slot->reqs, req)) {
-		/* Not the oldest one, or gone already (timeout, abort). */
-		nlmsg_free(msg);
-		return -EAGAIN;
-	}
-	ret = sock_queue_rcv_skb(sk, msg);
-	if (ret) {
-		nlmsg_free(msg);
-		vscard_reqs_unfetch(&slot->reqs, req);
-	}
-	return ret;
-}
-
-/**
- * vscard_nl_cancel() - tell the owner a fetched request timed out
- * @slot:	the slot
- * @sk:		the owner socket (held by the caller)
- * @portid:	its portid
- * @id:		the request id
- */
-void vscard_nl_cancel(struct vscard_slot *slot, struct sock *sk, u32 portid,
-		      u64 id)
-{
-	vscard_nl_unicast(slot, sk, portid, VSCARD_CMD_REQ_CANCEL, id);
-}
-
-/**
- * vscard_nl_event() - multicast an event on the "events" group
- * @event:	enum vscard_event
- * @slot:	the slot concerned, or NULL for pool events
- * @pool_id:	the pool
- * @req_id:	request id (REQ_TIMEOUT), else 0
- *
- * Carries no secret: never the session key, never request data.  Must
- * not be called with a spinlock held.
- */
-void vscard_nl_event(u32 event, struct vscard_slot *slot, u32 pool_id,
-		     u64 req_id)
-{
+	struct vscard_slot *slot = info->slot;
 	struct vscard_status *st = NULL;
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!READ_ONCE(vscard_nl_live) ||
-	    !genl_has_listeners(&vscard_genl_family, &init_net, 0))
+	if (!genl_has_listeners(&vscard_genl_family, &init_net, 0))
 		return;
 	if (slot) {
 		st = kmalloc(sizeof(*st), GFP_KERNEL);
@@ -855,7 +590,7 @@ void vscard_nl_event(u32 event, struct vscard_slot *slot, u32 pool_id,
 		goto out;
 	hdr = vscard_nl_put_hdr(msg, 0, 0, 0, VSCARD_CMD_EVENT);
 	if (!hdr || nla_put_u32(msg, VSCARD_A_EVENT, event) ||
-	    nla_put_u32(msg, VSCARD_A_POOL, pool_id))
+	    nla_put_u32(msg, VSCARD_A_POOL, info->pool_id))
 		goto fail;
 	if (st &&
 	    (nla_put_u32(msg, VSCARD_A_SLOT, st->slot) ||
@@ -867,8 +602,9 @@ void vscard_nl_event(u32 event, struct vscard_slot *slot, u32 pool_id,
 	     nla_put_u64_64bit(msg, VSCARD_A_EPOCH, st->epoch, VSCARD_A_PAD) ||
 	     nla_put_string(msg, VSCARD_A_READER_NAME, st->reader_name)))
 		goto fail;
-	if (req_id &&
-	    nla_put_u64_64bit(msg, VSCARD_A_REQ_ID, req_id, VSCARD_A_PAD))
+	if (info->req_id &&
+	    nla_put_u64_64bit(msg, VSCARD_A_REQ_ID, info->req_id,
+			      VSCARD_A_PAD))
 		goto fail;
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast(&vscard_genl_family, msg, 0, 0, GFP_KERNEL);
@@ -878,6 +614,17 @@ fail:
 out:
 	kfree(st);
 }
+
+static int vscard_nl_slot_event(struct notifier_block *nb, unsigned long event,
+				void *data)
+{
+	vscard_nl_event(event, data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vscard_nl_events_nb = {
+	.notifier_call = vscard_nl_slot_event,
+};
 
 /* ------------------------------------------------------------------------ */
 /* Family                                                                    */
@@ -892,6 +639,10 @@ out:
 	.flags = (_flags),					\
 }
 
+/*
+ * BIND and UNBIND need no capability: their doits check pool ownership.
+ * Dumps and GETs are filtered by it.
+ */
 static const struct genl_ops vscard_genl_ops[] = {
 	VSCARD_OP(VSCARD_CMD_POOL_NEW, vscard_nl_pool_new, NULL,
 		  vscard_pool_new_policy, GENL_ADMIN_PERM),
@@ -902,19 +653,13 @@ static const struct genl_ops vscard_genl_ops[] = {
 	VSCARD_OP(VSCARD_CMD_SLOT_GET, vscard_nl_slot_get, vscard_nl_slot_dump,
 		  vscard_slot_policy, 0),
 	VSCARD_OP(VSCARD_CMD_BIND, vscard_nl_bind, NULL,
-		  vscard_bind_policy, GENL_ADMIN_PERM),
+		  vscard_bind_policy, 0),
 	VSCARD_OP(VSCARD_CMD_UNBIND, vscard_nl_unbind, NULL,
-		  vscard_unbind_policy, GENL_ADMIN_PERM),
-	VSCARD_OP(VSCARD_CMD_CARD_SET, vscard_nl_card_set, NULL,
-		  vscard_card_set_policy, GENL_ADMIN_PERM),
-	VSCARD_OP(VSCARD_CMD_REQ_GET, vscard_nl_req_get, NULL,
-		  vscard_req_get_policy, GENL_ADMIN_PERM),
-	VSCARD_OP(VSCARD_CMD_REQ_DONE, vscard_nl_req_done, NULL,
-		  vscard_req_done_policy, GENL_ADMIN_PERM),
+		  vscard_slot_policy, 0),
 };
 
 static const struct genl_multicast_group vscard_genl_mcgrps[] = {
-	{ .name = VSCARD_MCGRP_EVENTS },
+	{ .name = VSCARD_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family vscard_genl_family __ro_after_init = {
@@ -931,23 +676,8 @@ static struct genl_family vscard_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(vscard_genl_mcgrps),
 };
 
-static int vscard_nl_urelease(struct notifier_block *nb, unsigned long event,
-			      void *ptr)
-{
-	struct netlink_notify *n = ptr;
-
-	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
-		return NOTIFY_DONE;
-	vscard_owner_release(n->net, n->portid);
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block vscard_nl_notifier = {
-	.notifier_call = vscard_nl_urelease,
-};
-
 /**
- * vscard_nl_init() - register the family and the URELEASE notifier
+ * vscard_nl_init() - register the family, then listen to slot events
  *
  * Return: 0 or a negative errno.
  */
@@ -955,25 +685,21 @@ int vscard_nl_init(void)
 {
 	int ret;
 
-	ret = netlink_register_notifier(&vscard_nl_notifier);
+	ret = genl_register_family(&vscard_genl_family);
 	if (ret)
 		return ret;
-	ret = genl_register_family(&vscard_genl_family);
-	if (ret) {
-		netlink_unregister_notifier(&vscard_nl_notifier);
-		return ret;
-	}
-	WRITE_ONCE(vscard_nl_live, true);
+	blocking_notifier_chain_register(&vscard_slot_events,
+					 &vscard_nl_events_nb);
 	return 0;
 }
 
 /**
- * vscard_nl_exit() - unregister the family (waiting for running doits),
- *		      then the notifier (waiting for running callbacks)
+ * vscard_nl_exit() - stop listening, then unregister the family (waiting
+ *		      for running doits)
  */
 void vscard_nl_exit(void)
 {
-	WRITE_ONCE(vscard_nl_live, false);
+	blocking_notifier_chain_unregister(&vscard_slot_events,
+					   &vscard_nl_events_nb);
 	genl_unregister_family(&vscard_genl_family);
-	netlink_unregister_notifier(&vscard_nl_notifier);
 }

@@ -9,6 +9,10 @@
  * must match the whole id, so a late reply meant for an earlier binding of
  * the slot never matches a request of the current one.
  *
+ * Requests not yet read by the agent wait on a queue in submission order;
+ * vscard_reqs_take() hands out the oldest, vscard_reqs_unfetch() puts one
+ * whose delivery failed back into its place.
+ *
  * Ownership: whoever erases a request from the xarray owns its completion
  * (the agent's reply through vscard_reqs_claim(), the submitter on timeout
  * through vscard_reqs_cancel(), teardown through vscard_reqs_abort_all()).
@@ -19,9 +23,8 @@
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
-#include "vscard.h"
-
-static atomic64_t vscard_req_order = ATOMIC64_INIT(0);
+#include <linux/vscard.h>
+#include "vscard_req.h"
 
 /**
  * vscard_reqs_init() - initialise an empty table
@@ -31,9 +34,10 @@ void vscard_reqs_init(struct vscard_reqs *t)
 {
 	xa_init_flags(&t->xa, XA_FLAGS_ALLOC1);
 	t->next = 1;
+	t->order = 0;
 	t->count = 0;
+	t->nqueued = 0;
 	INIT_LIST_HEAD(&t->queue);
-	t->hint_armed = true;
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_init);
 
@@ -64,11 +68,11 @@ struct vscard_req *vscard_req_alloc(u32 type, u32 code, u32 tx_len,
 
 	if (tx_len > VSCARD_DATA_MAX || rx_max > VSCARD_DATA_MAX)
 		return NULL;
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return NULL;
 	if (tx_len) {
-		req->tx = kvmalloc(tx_len, GFP_KERNEL);
+		req->tx = kvmalloc(tx_len, GFP_KERNEL_ACCOUNT);
 		if (!req->tx) {
 			kfree(req);
 			return NULL;
@@ -105,6 +109,9 @@ EXPORT_SYMBOL_IF_KUNIT(vscard_req_put);
  * @req:	a fresh request
  * @epoch:	the binding epoch that goes into the id
  *
+ * The caller serialises additions (the slot lock): the count checked here
+ * can only fall while the allocation below drops the table lock.
+ *
  * Return: 0; -EBUSY if VSCARD_SLOT_REQS_MAX requests are outstanding;
  * -ENOMEM.
  */
@@ -118,154 +125,95 @@ int vscard_reqs_add(struct vscard_reqs *t, struct vscard_req *req, u64 epoch)
 		xa_unlock(&t->xa);
 		return -EBUSY;
 	}
+	/* May drop and retake the lock to allocate a node. */
 	ret = __xa_alloc_cyclic(&t->xa, &serial, req, XA_LIMIT(1, INT_MAX),
-				&t->next, GFP_ATOMIC);
+				&t->next, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		xa_unlock(&t->xa);
 		return ret;
 	}
 	req->id = (u64)(u32)epoch << 32 | serial;
-	req->order = atomic64_inc_return(&vscard_req_order);
+	req->order = ++t->order;
 	req->queued = true;
 	list_add_tail(&req->node, &t->queue);
+	WRITE_ONCE(t->nqueued, t->nqueued + 1);
 	t->count++;
 	xa_unlock(&t->xa);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_add);
 
+static void vscard_reqs_dequeue_locked(struct vscard_reqs *t,
+				       struct vscard_req *req)
+{
+	list_del_init(&req->node);
+	req->queued = false;
+	WRITE_ONCE(t->nqueued, t->nqueued - 1);
+}
+
 /**
- * vscard_reqs_peek() - the oldest request not yet fetched
- * @t:	the table
+ * vscard_reqs_take() - hand the oldest unread request to the agent
+ * @t:		the table
+ * @room:	bytes the reader can take
+ * @hdr:	bytes of message header in front of the command
  *
- * Called for the owner's REQ_GET only.  Finding the queue empty re-arms the
- * REQ_NOTIFY hint: the owner has drained this slot.
- *
- * Return: the request with a reference the caller drops with
- * vscard_req_put(), or NULL.
+ * Return: the request, now "fetched", with a reference the caller drops
+ * with vscard_req_put(); NULL if none is queued; ERR_PTR(-EMSGSIZE) if the
+ * oldest does not fit in @room (it stays first in line).
  */
-struct vscard_req *vscard_reqs_peek(struct vscard_reqs *t)
+struct vscard_req *vscard_reqs_take(struct vscard_reqs *t, size_t room,
+				    size_t hdr)
 {
 	struct vscard_req *req;
 
 	xa_lock(&t->xa);
 	req = list_first_entry_or_null(&t->queue, struct vscard_req, node);
-	if (req)
+	if (req && hdr + req->tx_len > room) {
+		req = ERR_PTR(-EMSGSIZE);
+	} else if (req) {
+		vscard_reqs_dequeue_locked(t, req);
+		req->fetched = true;
 		refcount_inc(&req->ref);
-	else
-		t->hint_armed = true;
+	}
 	xa_unlock(&t->xa);
 	return req;
 }
-EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_peek);
-
-/* Queued -> fetched, if still queued (and, with @oldest, first in line). */
-static bool vscard_reqs_to_fetched(struct vscard_reqs *t,
-				   struct vscard_req *req, bool oldest)
-{
-	bool ok;
-
-	xa_lock(&t->xa);
-	ok = req->queued &&
-	     (!oldest ||
-	      list_first_entry(&t->queue, struct vscard_req, node) == req);
-	if (ok) {
-		list_del_init(&req->node);
-		req->queued = false;
-		req->fetched = true;
-	}
-	xa_unlock(&t->xa);
-	return ok;
-}
+EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take);
 
 /**
- * vscard_reqs_mark_fetched() - move a peeked request to "fetched"
+ * vscard_reqs_unfetch() - undo vscard_reqs_take()
  * @t:		the table
- * @req:	a request returned by vscard_reqs_peek()
+ * @req:	the request that could not be delivered
  *
- * Return: true if it was still queued (the caller now delivers it), false
- * if it left the table meanwhile.
- */
-bool vscard_reqs_mark_fetched(struct vscard_reqs *t, struct vscard_req *req)
-{
-	return vscard_reqs_to_fetched(t, req, false);
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_mark_fetched);
-
-/**
- * vscard_reqs_unfetch() - undo vscard_reqs_mark_fetched() or _take_push()
- * @t:		the table
- * @req:	the request whose REQ_GET reply or push was not delivered
- *
- * The request goes back to the head of the queue (it was the oldest) if it
- * is still pending, so the owner's next REQ_GET gets it instead of its
- * caller waiting for the deadline; the hint is re-armed.
+ * If still pending, the request goes back to the queue in its submission
+ * order, ahead of anything submitted after it, so it is the next one read
+ * and per-slot order holds even when several readers failed at once.
  */
 void vscard_reqs_unfetch(struct vscard_reqs *t, struct vscard_req *req)
 {
+	struct vscard_req *pos;
+
 	xa_lock(&t->xa);
 	if (req->fetched && xa_load(&t->xa, (u32)req->id) == req) {
 		req->fetched = false;
 		req->queued = true;
-		list_add(&req->node, &t->queue);
+		list_for_each_entry(pos, &t->queue, node)
+			if (pos->order > req->order)
+				break;
+		list_add_tail(&req->node, &pos->node);
+		WRITE_ONCE(t->nqueued, t->nqueued + 1);
 	}
-	t->hint_armed = true;
 	xa_unlock(&t->xa);
 }
 EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_unfetch);
-
-/**
- * vscard_reqs_take_hint() - whether to send REQ_NOTIFY for a queued request
- * @t:	the table
- *
- * Hints are edge-triggered: one per transition of the queue from "drained
- * by the owner" to "not empty".  The owner answers a hint by fetching with
- * REQ_GET until -ENOENT, which re-arms it (vscard_reqs_peek()).  The owner's
- * socket therefore never holds more than one hint per slot, so hints
- * cannot congest it and make the kernel drop a REQ_GET reply.
- *
- * Return: true if the caller must send the hint.
- */
-bool vscard_reqs_take_hint(struct vscard_reqs *t)
-{
-	bool hint;
-
-	xa_lock(&t->xa);
-	hint = t->hint_armed && !list_empty(&t->queue);
-	if (hint)
-		t->hint_armed = false;
-	xa_unlock(&t->xa);
-	return hint;
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take_hint);
-
-/**
- * vscard_reqs_take_push() - claim a just-queued request for pushing
- * @t:		the table
- * @req:	the request, queued by the caller
- *
- * Only the oldest unfetched request may be pushed, so the owner sees a
- * slot's requests in submission order even when some take the REQ_GET
- * path.  On success the request counts as fetched; if the push then fails
- * the caller puts it back with vscard_reqs_unfetch().
- *
- * Return: true if the caller must push it.
- */
-bool vscard_reqs_take_push(struct vscard_reqs *t, struct vscard_req *req)
-{
-	return vscard_reqs_to_fetched(t, req, true);
-}
-EXPORT_SYMBOL_IF_KUNIT(vscard_reqs_take_push);
 
 static void vscard_reqs_erase_locked(struct vscard_reqs *t,
 				     struct vscard_req *req)
 {
 	lockdep_assert_held(&t->xa.xa_lock);
 	__xa_erase(&t->xa, (u32)req->id);
-	if (req->queued) {
-		list_del_init(&req->node);
-		req->queued = false;
-	}
+	if (req->queued)
+		vscard_reqs_dequeue_locked(t, req);
 	t->count--;
 }
 

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vscard sysfs attributes of a slot (/sys/class/vscard/vscardN/), all
- * read-only.  The session key itself is never shown, only a keyed hash.
+ * read-only.  Only "pool" and "slot" are world-readable: everything that
+ * tells about a session (reader name, key hash, card activity, counters)
+ * is root's, as the owner sees its own slots through netlink dumps and
+ * the device node.  The session key itself is never shown.
  */
 #include <linux/device.h>
 #include <linux/sysfs.h>
 
-#include "vscard.h"
+#include "vscard_slot.h"
+#include "vscard_sysfs.h"
 
 static struct vscard_slot *to_slot(struct device *dev)
 {
@@ -51,7 +55,7 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 		state = "absent";
 	return sysfs_emit(buf, "%s\n", state);
 }
-static DEVICE_ATTR_RO(state);
+static DEVICE_ATTR_ADMIN_RO(state);
 
 static ssize_t reader_name_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
@@ -64,7 +68,7 @@ static ssize_t reader_name_show(struct device *dev,
 	spin_unlock(&slot->status_lock);
 	return sysfs_emit(buf, "%s\n", name);
 }
-static DEVICE_ATTR_RO(reader_name);
+static DEVICE_ATTR_ADMIN_RO(reader_name);
 
 /* A u64 of the status, read under the status lock. */
 static ssize_t vscard_status_u64_show(struct device *dev, char *buf,
@@ -85,7 +89,7 @@ static ssize_t epoch_show(struct device *dev, struct device_attribute *attr,
 	return vscard_status_u64_show(dev, buf,
 				      offsetof(struct vscard_slot, epoch));
 }
-static DEVICE_ATTR_RO(epoch);
+static DEVICE_ATTR_ADMIN_RO(epoch);
 
 static ssize_t seq_show(struct device *dev, struct device_attribute *attr,
 			char *buf)
@@ -93,7 +97,7 @@ static ssize_t seq_show(struct device *dev, struct device_attribute *attr,
 	return vscard_status_u64_show(dev, buf,
 				      offsetof(struct vscard_slot, seq));
 }
-static DEVICE_ATTR_RO(seq);
+static DEVICE_ATTR_ADMIN_RO(seq);
 
 static ssize_t insert_count_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
@@ -102,7 +106,7 @@ static ssize_t insert_count_show(struct device *dev,
 				      offsetof(struct vscard_slot,
 					       insert_count));
 }
-static DEVICE_ATTR_RO(insert_count);
+static DEVICE_ATTR_ADMIN_RO(insert_count);
 
 static ssize_t session_key_hash_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
@@ -117,14 +121,14 @@ static ssize_t session_key_hash_show(struct device *dev,
 		return sysfs_emit(buf, "\n");
 	return sysfs_emit(buf, "%016llx\n", v);
 }
-static DEVICE_ATTR_RO(session_key_hash);
+static DEVICE_ATTR_ADMIN_RO(session_key_hash);
 
 static ssize_t pending_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
 	return sysfs_emit(buf, "%u\n", vscard_reqs_count(&to_slot(dev)->reqs));
 }
-static DEVICE_ATTR_RO(pending);
+static DEVICE_ATTR_ADMIN_RO(pending);
 
 static struct attribute *vscard_slot_attrs[] = {
 	&dev_attr_pool.attr,
@@ -150,7 +154,7 @@ static ssize_t name##_show(struct device *dev,				\
 	return sysfs_emit(buf, "%lld\n",				\
 		(long long)atomic64_read(&to_slot(dev)->stats.field));	\
 }									\
-static DEVICE_ATTR_RO(name)
+static DEVICE_ATTR_ADMIN_RO(name)
 
 VSCARD_STAT_ATTR(requests, requests);
 VSCARD_STAT_ATTR(completed, completed);

@@ -6,17 +6,21 @@
  *
  *  - the character device /dev/vscardN (one per reader slot), used by the
  *    pcscd IFD handler through the VSCARD_IOC_* ioctls and poll();
- *  - the generic netlink family "vscard", used by the per-session agent
- *    (vscard-agent) and by vscardctl.
+ *  - the generic netlink family "vscard", the control plane: pools, BIND,
+ *    dumps and events, used by the per-session agent (vscard-agent) and by
+ *    vscardctl;
+ *  - the binding file, the data plane: BIND installs it in the caller as a
+ *    file descriptor; the agent read()s requests from it, write()s
+ *    completions and card states to it, and close()s it when it is gone.
  *
- * Documentation/vscard.rst describes the object model, the request life
- * cycle and the locking rules.  Documentation/netlink/vscard.yaml describes
- * the netlink family in the kernel's YAML spec format.
+ * Documentation/vscard.rst describes the object model, ownership, the
+ * request life cycle and the locking rules.  Documentation/netlink/vscard.yaml
+ * describes the netlink family in the kernel's YAML spec format.
  *
- * ABI versioning: VSCARD_ABI_VERSION is returned by VSCARD_IOC_VERSION and
- * is the genetlink family version.  Additions keep old binaries working
- * (new attributes, new commands, structures only grow at the end behind a
- * size check); an incompatible change bumps the major version (upper 16 bits).
+ * VSCARD_ABI_VERSION is returned by VSCARD_IOC_VERSION and is the genetlink
+ * family version.  Additions keep binaries working (new attributes, new
+ * commands, new message types); an incompatible change bumps the major
+ * version (upper 16 bits).
  */
 #ifndef _UAPI_LINUX_VSCARD_H
 #define _UAPI_LINUX_VSCARD_H
@@ -24,8 +28,8 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define VSCARD_ABI_MAJOR	1
-#define VSCARD_ABI_MINOR	2
+#define VSCARD_ABI_MAJOR	2
+#define VSCARD_ABI_MINOR	0
 #define VSCARD_ABI_VERSION	((VSCARD_ABI_MAJOR << 16) | VSCARD_ABI_MINOR)
 
 /* ------------------------------------------------------------------------ */
@@ -45,12 +49,6 @@
  * enough for every extended APDU in both directions.
  */
 #define VSCARD_DATA_MAX		65548
-/*
- * Netlink attributes are limited to 64 KiB by their 16-bit length, so request
- * and response data travel as one or more VSCARD_A_DATA attributes, in order,
- * each at most VSCARD_DATA_CHUNK bytes.  Receivers concatenate them.
- */
-#define VSCARD_DATA_CHUNK	32768
 /* Slots per pool: pcscd 1.9.9 serves at most 16 readers per instance. */
 #define VSCARD_POOL_SLOTS_MAX	16
 /* Requests queued or in flight per slot; one more fails with -EBUSY. */
@@ -114,8 +112,9 @@ struct vscard_status {
  * @flags:	must be 0.
  *
  * Returns 0 as soon as the slot's sequence differs from @seq (at once if it
- * already does), -ETIMEDOUT when the timeout expires first, -EINTR on a
- * signal and -ENODEV if the slot is destroyed.
+ * already does), -ETIMEDOUT when the timeout expires first, -ENODEV if the
+ * slot is destroyed.  A signal interrupts the wait; the call is restarted
+ * (SA_RESTART) or fails with -EINTR.
  */
 struct vscard_wait {
 	__u64 seq;
@@ -148,11 +147,13 @@ struct vscard_wait {
  *
  * Errors: -ENOMEDIUM no card, slot unbound or lingering, or the card
  * changed; -ETIMEDOUT the deadline passed (the agent is told to cancel);
- * -ENOBUFS the response did not fit in @rx_len; -EBUSY
- * VSCARD_SLOT_REQS_MAX requests already outstanding; -EIO the remote side
- * failed the request (@result says why); -ENODEV the slot was destroyed;
- * -EINTR only for a fatal signal.  Ordinary signals do not abort a request
- * already handed to the agent.
+ * -ENOBUFS the response did not fit in @rx_len (@rx_len then holds the
+ * length needed, when the agent reported it); -EBUSY VSCARD_SLOT_REQS_MAX
+ * requests already outstanding; -EIO the remote side failed the request
+ * (@result says why); -ENODEV the slot was destroyed; -ENOMEM the kernel
+ * could not allocate the request; -EINTR only for a fatal signal.
+ * Ordinary signals do not abort a request: once queued it may already be
+ * on its way to the card, so the call cannot be restarted.
  */
 struct vscard_xfer {
 	__u64 tx_ptr;
@@ -178,18 +179,125 @@ struct vscard_xfer {
 #define VSCARD_IOC_SET_ATTRIB	_IOWR(VSCARD_IOC_MAGIC, 0x07, struct vscard_xfer)
 
 /* ------------------------------------------------------------------------ */
+/* The binding file                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * BIND (below) returns a binding as a file descriptor (O_CLOEXEC) installed
+ * in the calling process.  The file is the binding: whoever holds it serves
+ * the slot, wherever it was passed (fork, SCM_RIGHTS).  The last close()
+ * ends the binding: the slot lingers for the binding's session key if the
+ * BIND asked for a linger time, and every request still pending fails at
+ * once with -ENOMEDIUM.
+ *
+ * read(): the next message, struct vscard_msg followed by @len bytes.  One
+ * message per call; the buffer must hold the whole message (a buffer of
+ * VSCARD_MSG_MAX bytes always does), otherwise read() fails with -EMSGSIZE
+ * and the message stays first in line.  Blocks until a message is queued
+ * unless O_NONBLOCK (-EAGAIN).  Returns 0 (end of file) once the binding
+ * has ended (admin UNBIND, pool deleted, slot destroyed).
+ *
+ * write(): one command per call, struct vscard_cmd_done (+ data) or
+ * struct vscard_cmd_card; returns the bytes written.  Errors: -EINVAL
+ * malformed command; -ENOENT a completion for an unknown, late or duplicate
+ * request id (normal after a timeout or a card change: ignore it);
+ * -ENODEV the binding has ended.
+ *
+ * poll(): EPOLLIN | EPOLLRDNORM while a message is queued; EPOLLOUT |
+ * EPOLLWRNORM always; EPOLLHUP once the binding has ended.
+ */
+
+/* struct vscard_msg.type: the enum vscard_req_type values, and: */
+#define VSCARD_MSG_CANCEL	0x100	/* request @id timed out: stop it */
+
+/**
+ * struct vscard_msg - a message read from a binding file
+ * @id:		request id; a completion must quote it.  Never reused while
+ *		the request is pending; ids of earlier bindings of the slot
+ *		never match.
+ * @type:	enum vscard_req_type, or VSCARD_MSG_CANCEL (the request @id,
+ *		read earlier, passed its deadline: its caller has been failed
+ *		with -ETIMEDOUT, a completion would get -ENOENT).
+ * @code:	struct vscard_xfer.code of the request.
+ * @rx_max:	the largest response the caller accepts.
+ * @len:	command bytes following this header.
+ */
+struct vscard_msg {
+	__u64 id;
+	__u32 type;
+	__u32 code;
+	__u32 rx_max;
+	__u32 len;
+};
+
+#define VSCARD_MSG_MAX		(sizeof(struct vscard_msg) + VSCARD_DATA_MAX)
+
+/* Commands written to a binding file: the first __u32 of each. */
+#define VSCARD_BCMD_DONE	1	/* struct vscard_cmd_done */
+#define VSCARD_BCMD_CARD	2	/* struct vscard_cmd_card */
+
+/**
+ * struct vscard_cmd_done - complete a request
+ * @cmd:	VSCARD_BCMD_DONE.
+ * @status:	0, or a negative errno the caller's ioctl returns (> -4096;
+ *		the kernel-internal -ERESTART* codes are refused).
+ * @id:		struct vscard_msg.id of the request.
+ * @result:	remote status word, passed to the caller (vscard_xfer.result).
+ * @protocols:	power requests: the VSCARD_PROTO_* negotiated (0: none).
+ * @len:	@status 0: the response bytes following this header (at most
+ *		VSCARD_DATA_MAX; more than the request's rx_max fails the
+ *		caller with -ENOBUFS).  @status -ENOBUFS: the response length
+ *		the remote side needs, reported to the caller in rx_len; no
+ *		bytes follow.  Other statuses: 0.
+ * @reserved:	must be 0.
+ */
+struct vscard_cmd_done {
+	__u32 cmd;
+	__s32 status;
+	__u64 id;
+	__u32 result;
+	__u32 protocols;
+	__u32 len;
+	__u32 reserved;
+};
+
+/* struct vscard_cmd_card.state */
+enum vscard_card_state {
+	VSCARD_CARD_ABSENT = 0,
+	VSCARD_CARD_PRESENT = 1,
+};
+
+/**
+ * struct vscard_cmd_card - report the remote card's state
+ * @cmd:	VSCARD_BCMD_CARD.
+ * @state:	enum vscard_card_state.
+ * @protocols:	VSCARD_PROTO_* the card supports (present only).
+ * @atr_len:	valid bytes in @atr, 1..VSCARD_ATR_MAX (present), 0 (absent).
+ * @atr:	answer-to-reset.
+ *
+ * An insertion, or a new ATR while present, counts as an insertion; a
+ * removal or a replacement fails the slot's pending requests with
+ * -ENOMEDIUM.
+ */
+struct vscard_cmd_card {
+	__u32 cmd;
+	__u32 state;
+	__u32 protocols;
+	__u32 atr_len;
+	__u8  atr[40];
+};
+
+/* ------------------------------------------------------------------------ */
 /* Generic netlink family "vscard"                                           */
 /* ------------------------------------------------------------------------ */
 
 #define VSCARD_GENL_NAME	"vscard"
-/*
- * genlmsghdr.version (8 bits).  The family version (CTRL_ATTR_VERSION) is
- * VSCARD_ABI_VERSION since ABI 1.1 (1.0 modules reported the major only).
- */
+/* genlmsghdr.version (8 bits); the family version is VSCARD_ABI_VERSION. */
 #define VSCARD_GENL_VERSION	VSCARD_ABI_MAJOR
+/* Multicast group of VSCARD_CMD_EVENT; joining needs CAP_NET_ADMIN. */
 #define VSCARD_MCGRP_EVENTS	"events"
 
-/* Request types, VSCARD_A_REQ_TYPE (mirror the ioctl that created them). */
+/* Request types: struct vscard_msg.type (mirror the ioctl that made them). */
 enum vscard_req_type {
 	VSCARD_REQ_POWER = 1,
 	VSCARD_REQ_TRANSMIT,
@@ -199,19 +307,13 @@ enum vscard_req_type {
 	__VSCARD_REQ_MAX,
 };
 
-/* VSCARD_A_CARD_STATE */
-enum vscard_card_state {
-	VSCARD_CARD_ABSENT = 0,
-	VSCARD_CARD_PRESENT = 1,
-};
-
 /* VSCARD_A_EVENT, in VSCARD_CMD_EVENT multicasts on the "events" group. */
 enum vscard_event {
 	VSCARD_EVENT_POOL_NEW = 1,
 	VSCARD_EVENT_POOL_DEL,
 	VSCARD_EVENT_BIND,
 	VSCARD_EVENT_UNBIND,
-	VSCARD_EVENT_LINGER,		/* owner gone, slot reserved */
+	VSCARD_EVENT_LINGER,		/* binding file closed, slot reserved */
 	VSCARD_EVENT_CARD_IN,
 	VSCARD_EVENT_CARD_OUT,
 	VSCARD_EVENT_REQ_TIMEOUT,
@@ -221,12 +323,12 @@ enum vscard_event {
 enum vscard_attr {
 	VSCARD_A_UNSPEC,
 	VSCARD_A_PAD,
-	VSCARD_A_ABI_VERSION,	/* u32: VSCARD_ABI_VERSION (dumps, replies) */
+	VSCARD_A_ABI_VERSION,	/* u32: VSCARD_ABI_VERSION (pool dumps) */
 	VSCARD_A_POOL,		/* u32: pool id */
 	VSCARD_A_SLOT,		/* u32: slot index within the pool */
 	VSCARD_A_SLOTS,		/* u32: number of slots (POOL_NEW, pool dumps) */
-	VSCARD_A_UID,		/* u32: owner uid of the pool's device nodes */
-	VSCARD_A_GID,		/* u32: owner gid of the pool's device nodes */
+	VSCARD_A_UID,		/* u32: pool owner (and owner of its nodes) */
+	VSCARD_A_GID,		/* u32: group of the pool's device nodes */
 	VSCARD_A_MINOR,		/* u32: /dev/vscardN number of a slot (dumps) */
 	VSCARD_A_SESSION_KEY,	/* binary, 1..VSCARD_KEY_MAX bytes */
 	VSCARD_A_KEY_HASH,	/* u64: keyed hash of the session key (dumps) */
@@ -237,22 +339,16 @@ enum vscard_attr {
 	VSCARD_A_FLAGS,		/* u32: VSCARD_STATUS_* (dumps, events) */
 	VSCARD_A_SEQ,		/* u64: slot event sequence */
 	VSCARD_A_INSERT_COUNT,	/* u64 */
-	VSCARD_A_CARD_STATE,	/* u32: enum vscard_card_state */
-	VSCARD_A_ATR,		/* binary, 1..VSCARD_ATR_MAX bytes */
-	VSCARD_A_PROTOCOLS,	/* u32: VSCARD_PROTO_* */
-	VSCARD_A_REQ_ID,	/* u64: request id (epoch << 32 | serial) */
-	VSCARD_A_REQ_TYPE,	/* u32: enum vscard_req_type */
-	VSCARD_A_REQ_CODE,	/* u32: struct vscard_xfer.code */
-	VSCARD_A_REQ_RX_MAX,	/* u32: largest response the caller accepts */
-	VSCARD_A_DATA,		/* binary, repeated, each <= VSCARD_DATA_CHUNK */
-	VSCARD_A_STATUS,	/* s32: 0 or a negative errno (> -4096) */
-	VSCARD_A_RESULT,	/* u32: remote status word, passed to the caller */
+	VSCARD_A_CARD_STATE,	/* u32: enum vscard_card_state (dumps) */
+	VSCARD_A_ATR,		/* binary, 1..VSCARD_ATR_MAX bytes (dumps) */
+	VSCARD_A_PROTOCOLS,	/* u32: VSCARD_PROTO_* (dumps) */
+	VSCARD_A_REQ_ID,	/* u64: request id (REQ_TIMEOUT events) */
 	VSCARD_A_EVENT,		/* u32: enum vscard_event */
 	VSCARD_A_STATS,		/* nest: enum vscard_stat_attr */
-	VSCARD_A_OWNER_PORTID,	/* u32: netlink portid of the owner (dumps) */
 	VSCARD_A_PENDING,	/* u32: requests outstanding (dumps) */
-	VSCARD_A_REQ_NEXT,	/* flag: REQ_DONE also fetches (ABI 1.1) */
-	VSCARD_A_PUSH,		/* flag: BIND: push requests (ABI 1.2) */
+	VSCARD_A_FD,		/* u32: BIND reply: the binding file's fd */
+	VSCARD_A_BINDER_UID,	/* u32: uid that made the binding (dumps) */
+	VSCARD_A_BINDER_PID,	/* u32: pid (caller's pid ns) that made it */
 	__VSCARD_A_MAX,
 };
 
@@ -265,7 +361,7 @@ enum vscard_stat_attr {
 	VSCARD_STAT_REQUESTS,		/* requests submitted */
 	VSCARD_STAT_COMPLETED,		/* completed by the agent */
 	VSCARD_STAT_TIMEOUTS,		/* failed with -ETIMEDOUT */
-	VSCARD_STAT_ABORTED,		/* failed by unbind, linger or death */
+	VSCARD_STAT_ABORTED,		/* failed by unbind, linger or close */
 	VSCARD_STAT_STALE_COMPLETIONS,	/* unknown, late or duplicate ids */
 	VSCARD_STAT_BINDS,		/* successful binds */
 	__VSCARD_STAT_MAX,
@@ -274,67 +370,44 @@ enum vscard_stat_attr {
 #define VSCARD_STAT_MAX (__VSCARD_STAT_MAX - 1)
 
 /*
- * Commands.  "admin" means CAP_NET_ADMIN (GENL_ADMIN_PERM); "owner" means the
- * command must come from the netlink socket that bound the slot, otherwise
- * it fails with -EPERM.
+ * Commands.  "admin" means CAP_NET_ADMIN in the initial user namespace
+ * (GENL_ADMIN_PERM).  A pool's owner is the uid POOL_NEW gave it; a caller
+ * "may use" a pool when its effective uid, and that of the socket's
+ * opener, are the owner's, or when it is an admin.  Dumps and GETs show a
+ * caller only the pools it may use (others: -ENOENT); BIND and UNBIND on
+ * a pool the caller may not use fail with -EPERM.
  */
 enum vscard_cmd {
 	VSCARD_CMD_UNSPEC,
-	/* admin: {SLOTS, UID?, GID?} -> reply {POOL} */
+	/*
+	 * admin: {SLOTS, UID?, GID?} -> reply {POOL}.  The pool belongs to
+	 * UID (default root); its device nodes are UID:GID mode 0660.  SLOTS
+	 * is the pool's quota of readers.
+	 */
 	VSCARD_CMD_POOL_NEW,
-	/* admin: {POOL}; bound slots are released, open files get -ENODEV */
+	/* admin: {POOL}; bindings end, open files get -ENODEV / EOF */
 	VSCARD_CMD_POOL_DEL,
 	/* {POOL} or dump -> {POOL, SLOTS, UID, GID, ABI_VERSION} */
 	VSCARD_CMD_POOL_GET,
 	/* {POOL, SLOT} or dump [POOL?] -> slot state, see Documentation */
 	VSCARD_CMD_SLOT_GET,
 	/*
-	 * admin: {POOL, SLOT?, SESSION_KEY, READER_NAME, LINGER_MS?,
-	 * TIMEOUT_MS?, PUSH?} -> reply {POOL, SLOT, EPOCH}.  Without SLOT the
-	 * kernel picks: a slot lingering for the same key and reader name,
-	 * else one lingering for the same key, else the lowest free slot.  A
-	 * slot that lingers for another key is never taken (-EBUSY).  With
-	 * PUSH (ABI 1.2) requests of the binding are pushed, see REQ_PUSH.
+	 * may use the pool: {POOL, SLOT?, SESSION_KEY, READER_NAME,
+	 * LINGER_MS?, TIMEOUT_MS?} -> reply {POOL, SLOT, EPOCH, FD}, and the
+	 * binding file installed as FD in the caller.  Without SLOT the
+	 * kernel picks: a slot lingering for the same uid, key and reader
+	 * name, else one lingering for the same uid and key, else the lowest
+	 * free slot.  A slot that lingers for another uid or key is never
+	 * taken (-EBUSY).  The key is compared in constant time.
 	 */
 	VSCARD_CMD_BIND,
-	/* admin+owner: {POOL, SLOT, LINGER_MS?} */
+	/*
+	 * may use the pool: {POOL, SLOT}: end the slot's binding, or its
+	 * linger, now, with no linger (the binding file reads EOF).
+	 */
 	VSCARD_CMD_UNBIND,
-	/* admin+owner: {POOL, SLOT, CARD_STATE, ATR?, PROTOCOLS?} */
-	VSCARD_CMD_CARD_SET,
-	/*
-	 * admin: {} -> reply {POOL, SLOT, REQ_ID, REQ_TYPE, REQ_CODE,
-	 * REQ_RX_MAX, DATA*}: the oldest request not yet fetched on any slot
-	 * the calling socket owns; -ENOENT if there is none.  (Request bytes
-	 * only ever travel in a reply to the owner's own socket, or in a
-	 * REQ_PUSH queued on the owner's socket object.)
-	 */
-	VSCARD_CMD_REQ_GET,
-	/*
-	 * admin+owner: {POOL, SLOT, REQ_ID, STATUS, RESULT?, PROTOCOLS?,
-	 * DATA*, REQ_NEXT?}.  With REQ_NEXT (ABI 1.1) a successful completion
-	 * is followed by what REQ_GET would do, in one round trip: the reply
-	 * is the next request (a REQ_GET message) or, when none is queued, an
-	 * empty REQ_DONE message (the slots' hints are then re-armed exactly
-	 * as by a REQ_GET that returns -ENOENT).  A failed completion returns
-	 * its error and fetches nothing.
-	 */
-	VSCARD_CMD_REQ_DONE,
-	/* kernel -> owner (unicast, a hint with no request data): {POOL, SLOT} */
-	VSCARD_CMD_REQ_NOTIFY,
-	/* kernel -> owner (unicast): {POOL, SLOT, REQ_ID}: deadline passed */
-	VSCARD_CMD_REQ_CANCEL,
 	/* kernel -> "events" group: {EVENT, POOL, SLOT?, ...} */
 	VSCARD_CMD_EVENT,
-	/*
-	 * kernel -> owner (ABI 1.2, bindings made with PUSH): a request, the
-	 * attributes of a REQ_GET reply, queued on the socket object that
-	 * made the binding (never addressed by portid, so it cannot reach a
-	 * socket that took over a recycled portid).  It counts as fetched:
-	 * answer it with REQ_DONE.  Only a request with nothing older queued
-	 * on its slot is pushed; one that cannot be (receive queue full)
-	 * stays queued and the REQ_NOTIFY / REQ_GET contract applies.
-	 */
-	VSCARD_CMD_REQ_PUSH,
 	__VSCARD_CMD_MAX,
 };
 
