@@ -144,9 +144,12 @@ static ssize_t vscard_bfile_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	bool cancel;
 	int ret;
 
-	if (room < sizeof(msg))
-		return -EMSGSIZE;
 	for (;;) {
+		/* Once the binding ended only end of file is left. */
+		if (READ_ONCE(bf->ended))
+			return 0;
+		if (room < sizeof(msg))
+			return -EMSGSIZE;
 		req = vscard_bfile_next(bf, &msg, room, &cancel);
 		if (cancel)
 			break;
@@ -271,8 +274,9 @@ static __poll_t vscard_bfile_poll(struct file *file, poll_table *wait)
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
 	poll_wait(file, &bf->wq, wait);
+	/* Ended: read() returns end of file at once. */
 	if (READ_ONCE(bf->ended))
-		return mask | EPOLLHUP;
+		return mask | EPOLLHUP | EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(bf->ncancel) || vscard_reqs_any_queued(&bf->slot->reqs))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;

@@ -18,7 +18,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <crypto/algapi.h>
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
 #include <linux/pid.h>
@@ -57,7 +56,9 @@ MODULE_PARM_DESC(request_timeout_max_ms,
 
 static siphash_key_t vscard_hash_secret;
 
-BLOCKING_NOTIFIER_HEAD(vscard_slot_events);
+struct blocking_notifier_head vscard_slot_events =
+	BLOCKING_NOTIFIER_INIT(vscard_slot_events);
+EXPORT_SYMBOL_IF_KUNIT(vscard_slot_events);
 
 /**
  * vscard_event() - tell the event listeners about a change
@@ -101,6 +102,22 @@ static u64 vscard_key_hash(const u8 *key, u32 len)
 {
 	get_random_once(&vscard_hash_secret, sizeof(vscard_hash_secret));
 	return siphash(key, len, &vscard_hash_secret);
+}
+
+/*
+ * Session keys are secrets: compare them in time that depends on the
+ * length only (crypto_memneq() would need CONFIG_CRYPTO).
+ */
+static bool vscard_key_eq(const u8 *a, const u8 *b, u32 len)
+{
+	u8 diff = 0;
+	u32 i;
+
+	for (i = 0; i < len; i++) {
+		diff |= a[i] ^ b[i];
+		OPTIMIZER_HIDE_VAR(diff);
+	}
+	return !diff;
 }
 
 static void vscard_linger_expire(struct work_struct *work);
@@ -276,7 +293,7 @@ static int vscard_slot_score_locked(struct vscard_slot *slot,
 		return 0;
 	if (b->state == VSCARD_LINGERING && uid_eq(b->uid, uid) &&
 	    b->key_len == a->key_len &&
-	    !crypto_memneq(b->key, a->key, a->key_len)) {
+	    vscard_key_eq(b->key, a->key, a->key_len)) {
 		spin_lock(&slot->status_lock);
 		score = strcmp(slot->name, a->name) ? 1 : 2;
 		spin_unlock(&slot->status_lock);

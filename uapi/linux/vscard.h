@@ -204,7 +204,8 @@ struct vscard_xfer {
  * -ENODEV the binding has ended.
  *
  * poll(): EPOLLIN | EPOLLRDNORM while a message is queued; EPOLLOUT |
- * EPOLLWRNORM always; EPOLLHUP once the binding has ended.
+ * EPOLLWRNORM always; EPOLLHUP | EPOLLIN once the binding has ended (read()
+ * returns end of file).
  */
 
 /* struct vscard_msg.type: the enum vscard_req_type values, and: */
