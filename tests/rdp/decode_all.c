@@ -94,6 +94,19 @@ int decode_rdpesc(const uint8_t *buf, size_t len, uint32_t ioctl)
 			if (r2.rc != r.rc)
 				die("return code changed", ioctl, 0);
 		}
+		if (ioctl == SCARD_IOCTL_ESTABLISHCONTEXT) {
+			struct rdpesc_context ctx;
+
+			/* a context that decodes is salvaged as the same bytes */
+			if (!rdpesc_salvage_context(buf, len, &ctx))
+				ok++;
+			else
+				ctx.cb = 0;
+			if (!err && r.rc == 0 && r.establish.ctx.cb &&
+			    (ctx.cb != r.establish.ctx.cb ||
+			     memcmp(ctx.v, r.establish.ctx.v, ctx.cb)))
+				die("salvaged context differs from the decoded one", ioctl, 0);
+		}
 	}
 	return ok;
 }

@@ -37,6 +37,30 @@ static bool starts_with(const char *s, const char *p)
 	return s && !strncmp(s, p, strlen(p));
 }
 
+/*
+ * A success return cut to @k bytes: an error while the cut is inside what
+ * ObjectBufferLength announces or what the fields need; past that (only
+ * the zero bytes rdesktop appends are missing) it may decode, but then to
+ * exactly the values of the whole vector.
+ */
+static void return_prefix(const struct vec *v, const uint8_t *copy, size_t k, uint32_t ioctl)
+{
+	static uint8_t whole[4096], part[4096];
+	long long obl = vec_num(v, "ObjectBufferLength");
+	size_t announced = obl >= 0 ? 16 + (size_t)obl : v->len;
+	union rdpesc_return r;
+	size_t n1, n2;
+
+	if (k < announced || dec_ret(copy, k, ioctl, &r)) {
+		assert_int_not_equal(dec_ret(copy, k, ioctl, &r), 0);
+		return;
+	}
+	n2 = enc_ret(ioctl, &r, part, sizeof(part));
+	assert_int_equal(dec_ret(v->data, v->len, ioctl, &r), 0);
+	n1 = enc_ret(ioctl, &r, whole, sizeof(whole));
+	assert_bytes(part, n2, whole, n1);
+}
+
 /* Every strict prefix of every vector: no UB, and the right verdicts. */
 static void prefixes(void **state)
 {
@@ -71,9 +95,7 @@ static void prefixes(void **state)
 				assert_int_not_equal(dec_call(copy, k, (uint32_t)ioctl, &c, 0), 0);
 			} else if (starts_with(structure, "return") && ioctl > 0 &&
 				   vec_num(v, "field.ReturnCode") == 0) {
-				union rdpesc_return r;
-
-				assert_int_not_equal(dec_ret(copy, k, (uint32_t)ioctl, &r), 0);
+				return_prefix(v, copy, k, (uint32_t)ioctl);
 			}
 			free(copy);
 		}
@@ -226,6 +248,124 @@ static void client_deviations(void **state)
 					      &r, &ar, RDPESC_DECODE_CANONICAL), RDP_ERR_MISMATCH);
 }
 
+/* rdesktop 1.9.0's EstablishContext_Return, OutputBufferLength 48 */
+static const uint8_t rd_est[48] = {
+	0x01, 0x10, 0x08, 0x00, 0xcc, 0xcc, 0xcc, 0xcc, 0x10, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0,
+	1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+/* A private copy of exactly n bytes of p: ASan sees any read past them. */
+static uint8_t *exact(const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n ? n : 1);
+
+	assert_non_null(c);
+	memcpy(c, p, n);
+	return c;
+}
+
+/*
+ * ObjectBufferLength is not an upper bound of the body (rdesktop), but the
+ * received bytes are, and a header that claims more than them is an error.
+ */
+static void rdesktop_object_buffer_length(void **state)
+{
+	union rdpesc_return r;
+	union rdpesc_call c;
+	uint8_t *p;
+
+	(void)state;
+	memcpy(b, rd_est, sizeof(rd_est));
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r), 0);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.establish.ctx.cb, 4);
+	assert_memory_equal(r.establish.ctx.v, "\x01\0\0\0", 4);
+	/* without rdesktop's 8 trailing zero bytes, and without the pad too */
+	assert_int_equal(dec_ret(b, 40, SCARD_IOCTL_ESTABLISHCONTEXT, &r), 0);
+	assert_int_equal(dec_ret(b, 36, SCARD_IOCTL_ESTABLISHCONTEXT, &r), 0);
+	assert_int_equal(r.establish.ctx.cb, 4);
+	/* body cut below what the fields need: a clean error, never a context */
+	for (size_t k = 0; k < 36; k++) {
+		p = exact(rd_est, k);
+		assert_int_not_equal(dec_ret(p, k, SCARD_IOCTL_ESTABLISHCONTEXT, &r), 0);
+		assert_int_equal(r.establish.ctx.cb, 0);
+		free(p);
+	}
+	/* ObjectBufferLength = the 32 bytes received: fine; one more: truncated */
+	put32(b + 8, 32);
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r), 0);
+	put32(b + 8, 33);
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r),
+			 RDP_ERR_TRUNCATED);
+	assert_int_equal(r.establish.ctx.cb, 0);
+	put32(b + 8, 0xFFFFFFFF);
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r),
+			 RDP_ERR_TRUNCATED);
+	/* ... unless it reports an error: then that code alone, nothing else */
+	put32(b + 16, SCARD_E_NO_SERVICE);
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r), 0);
+	assert_int_equal(r.rc, SCARD_E_NO_SERVICE);
+	assert_int_equal(r.establish.ctx.cb, 0);
+	/* a length field inside the body still cannot reach past the buffer */
+	memcpy(b, rd_est, sizeof(rd_est));
+	put32(b + 20, 16);				/* cbContext 16, MaxCount 4 */
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r),
+			 RDP_ERR_MALFORMED);
+	put32(b + 28, 16);				/* and MaxCount 16: 16 bytes are there */
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r), 0);
+	p = exact(b, 40);				/* ... but not in these 40 */
+	assert_int_equal(dec_ret(p, 40, SCARD_IOCTL_ESTABLISHCONTEXT, &r), RDP_ERR_TRUNCATED);
+	free(p);
+	/* calls: the body is not cut at ObjectBufferLength either */
+	memcpy(b, "\x01\x10\x08\x00\xcc\xcc\xcc\xcc\x00\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0", 24);
+	assert_int_equal(dec_call(b, 24, SCARD_IOCTL_ESTABLISHCONTEXT, &c, 0), 0);
+	assert_int_equal(c.establish.scope, SCARD_SCOPE_SYSTEM);
+	assert_int_equal(dec_call(b, 24, SCARD_IOCTL_ESTABLISHCONTEXT, &c, RDPESC_DECODE_CANONICAL),
+			 RDP_ERR_MISMATCH);
+	put32(b + 8, 9);
+	assert_int_equal(dec_call(b, 24, SCARD_IOCTL_ESTABLISHCONTEXT, &c, 0), RDP_ERR_TRUNCATED);
+}
+
+/* The context of a rejected EstablishContext reply, for releasing it. */
+static void salvage_context(void **state)
+{
+	struct rdpesc_context ctx;
+	union rdpesc_return r;
+	uint8_t *p;
+
+	(void)state;
+	memcpy(b, rd_est, sizeof(rd_est));
+	b[0] = 2;					/* RPCE version: rejected ... */
+	assert_int_equal(dec_ret(b, sizeof(rd_est), SCARD_IOCTL_ESTABLISHCONTEXT, &r),
+			 RDP_ERR_MALFORMED);
+	assert_int_equal(rdpesc_salvage_context(b, sizeof(rd_est), &ctx), 0);	/* ... salvaged */
+	assert_int_equal(ctx.cb, 4);
+	assert_memory_equal(ctx.v, "\x01\0\0\0", 4);
+	memcpy(b, rd_est, sizeof(rd_est));
+	put32(b + 8, 0x100);				/* header claims too much */
+	assert_int_equal(rdpesc_salvage_context(b, sizeof(rd_est), &ctx), 0);
+	assert_int_equal(ctx.cb, 4);
+	for (size_t k = 0; k < 36; k++) {		/* the context bytes not all there */
+		p = exact(b, k);
+		assert_int_not_equal(rdpesc_salvage_context(p, k, &ctx), 0);
+		assert_int_equal(ctx.cb, 0);
+		free(p);
+	}
+	put32(b + 16, SCARD_E_NO_SERVICE);		/* an error: the client made none */
+	assert_int_equal(rdpesc_salvage_context(b, sizeof(rd_est), &ctx), RDP_ERR_MALFORMED);
+	memcpy(b, rd_est, sizeof(rd_est));
+	put32(b + 20, 17);				/* cbContext out of range */
+	assert_int_equal(rdpesc_salvage_context(b, sizeof(rd_est), &ctx), RDP_ERR_RANGE);
+	memcpy(b, rd_est, sizeof(rd_est));
+	put32(b + 28, 8);				/* MaxCount != cbContext */
+	assert_int_equal(rdpesc_salvage_context(b, sizeof(rd_est), &ctx), RDP_ERR_MALFORMED);
+	memcpy(b, rd_est, sizeof(rd_est));
+	put32(b + 20, 0);				/* no context at all */
+	put32(b + 24, 0);
+	assert_int_not_equal(rdpesc_salvage_context(b, sizeof(rd_est), &ctx), 0);
+	assert_int_equal(ctx.cb, 0);
+}
+
 static void call_without_final_pad(void **state)
 {
 	/* xrdp style: EstablishContext_Call body of 4 bytes, no pad to 8 */
@@ -314,6 +454,8 @@ int main(void)
 		cmocka_unit_test(bad_lengths_and_counts),
 		cmocka_unit_test(gsc_and_strings),
 		cmocka_unit_test(client_deviations),
+		cmocka_unit_test(rdesktop_object_buffer_length),
+		cmocka_unit_test(salvage_context),
 		cmocka_unit_test(call_without_final_pad),
 		cmocka_unit_test(rdpdr_malformed),
 	};

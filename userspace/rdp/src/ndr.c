@@ -144,7 +144,17 @@ void ndr_put_io_data(struct ndr_enc *e, const struct rdpesc_io_request *io)
 		ndr_put_conf_bytes(e, io->extra, io->cb_extra);
 }
 
-/* ---- decoding ---- */
+/*
+ * ---- decoding ----
+ *
+ * Everything decoded here comes from the peer.  The cursor d->r covers the
+ * received body only (rdpesc.c's rpce_open()); every read goes through
+ * rdp_rd_view(), which fails with RDP_ERR_TRUNCATED instead of reading past
+ * it, and the first error sticks, so a later field never reads garbage.
+ * Counts are compared with the bytes left before they are multiplied, and
+ * each size field is held to its IDL range by the callers
+ * (ndr_get_check()) before anything is allocated for it.
+ */
 
 void ndr_dec_init(struct ndr_dec *d, const uint8_t *body, size_t len, struct rdp_arena *a,
 		  bool wide)
@@ -181,6 +191,11 @@ void ndr_get_ptr_size(struct ndr_dec *d, uint32_t ref, uint32_t size)
 		ndr_fail(d, RDP_ERR_MALFORMED);
 }
 
+/*
+ * Conformant byte array.  Its MaxCount must equal the size field sent
+ * inline (@n): FreeRDP rejects a mismatch too, and with two different
+ * values we could not tell which one is the truth.
+ */
 const uint8_t *ndr_get_conf_bytes(struct ndr_dec *d, uint32_t n)
 {
 	uint32_t max = rdp_rd_u32(&d->r);
@@ -237,10 +252,12 @@ const char *ndr_get_string(struct ndr_dec *d)
 
 	if (d->r.err)
 		return NULL;
+	/* Offset + ActualCount within MaxCount, without overflowing. */
 	if (actual > max || offset > max - actual) {
 		ndr_fail(d, RDP_ERR_MALFORMED);
 		return NULL;
 	}
+	/* Compared before multiplying: actual * csize cannot overflow. */
 	if (actual > rdp_rd_left(&d->r) / csize) {
 		ndr_fail(d, RDP_ERR_TRUNCATED);
 		return NULL;
@@ -295,6 +312,12 @@ void ndr_get_msz(struct ndr_dec *d, uint32_t cbytes, struct rdp_msz *m)
 	m->len = o;
 }
 
+/*
+ * REDIR_SCARDCONTEXT: cbContext in the IDL range 0..16 (FreeRDP accepts
+ * only 0, 4 and 8; rdesktop and 32-bit clients send 4, FreeRDP 8), and a
+ * present pointer for a non-zero size.  The referent value itself is not
+ * checked: rdesktop writes the context value there.
+ */
 void ndr_get_ctx(struct ndr_dec *d, struct rdpesc_context *c, uint32_t *ref)
 {
 	memset(c, 0, sizeof(*c));

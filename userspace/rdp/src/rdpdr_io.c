@@ -118,6 +118,12 @@ int rdpdr_decode_control_rsp(const void *buf, size_t len, struct rdpdr_control_r
 		/* error bodies vary (bare header, or a length and junk): ignore */
 		return RDP_OK;
 	}
+	/*
+	 * OutputBufferLength (from the client, untrusted) must fit in the
+	 * PDU: it bounds the RDPESC buffer the NDR decoder may read, which
+	 * therefore never goes past the bytes received.  Bytes after it are
+	 * ignored.
+	 */
 	s->output_len = rdp_rd_u32(&r);
 	s->output = rdp_rd_view(&r, s->output_len);
 	if (r.err) {

@@ -253,9 +253,34 @@ int rdpesc_encode_return(struct rdp_wr *w, uint32_t ioctl, const union rdpesc_re
 }
 
 /*
- * Checks the RPCE headers and finds the body.  *overrun is set when
- * ObjectBufferLength claims more bytes than there are (the body is then
- * what is there).
+ * The RPCE type-serialisation headers (MS-RPCE 2.2.6.1 common, 2.2.6.2
+ * private) in front of every RDPESC call and return, and the NDR body after
+ * them.  Everything here comes from the peer and is untrusted.
+ *
+ * @buf/@len is the whole InputBuffer of a call or OutputBuffer of a return:
+ * for a return, rdpdr_decode_control_rsp() already bounded it by the
+ * OutputBufferLength and the bytes of the PDU, so nothing below reads
+ * outside what was received.  What the peers do with each header field, and
+ * what we do (the most tolerant behaviour that stays safe):
+ *
+ *  Version 1, Endianness 0x10, CommonHeaderLength 8: FreeRDP
+ *    (libfreerdp/utils/smartcard_pack.c) rejects any other value; xrdp's
+ *    server (sesman/chansrv/smartcard_pcsc.c) skips the 16 header bytes
+ *    unread.  We reject: another version or byte order would make us
+ *    decode the body wrongly, and no client sends one.
+ *  The two Fillers (0xCCCCCCCC, 0): FreeRDP rejects other values, xrdp
+ *    ignores them.  We ignore them: nothing depends on them.
+ *  ObjectBufferLength: Windows servers and xrdp do not bound the body by it
+ *    (rdesktop's short value has worked against Windows since 2006; xrdp
+ *    never reads it); current FreeRDP treats it as a lower bound (an error
+ *    only when it claims more bytes than follow the headers; its older
+ *    channels/smartcard/client code required equality).  rdesktop up to
+ *    1.9.0 writes it 8 bytes short of the body it sends (pend - psize -
+ *    16), IronRDP and Teleport leave the final pad out.  So the body is
+ *    every received byte after the headers, never cut at
+ *    ObjectBufferLength; *overrun tells the caller that the header claims
+ *    more than that (a reply cut short somewhere): the caller treats it as
+ *    an error (see rdpesc_decode_return()).
  */
 static int rpce_open(const void *buf, size_t len, const uint8_t **body, size_t *blen,
 		     bool *overrun)
@@ -269,18 +294,16 @@ static int rpce_open(const void *buf, size_t len, const uint8_t **body, size_t *
 	version = rdp_rd_u8(&r);
 	endian = rdp_rd_u8(&r);
 	hlen = rdp_rd_u16(&r);
-	rdp_rd_u32(&r);
+	rdp_rd_u32(&r);			/* Filler, 0xCCCCCCCC: ignored */
 	obl = rdp_rd_u32(&r);
-	rdp_rd_u32(&r);
+	rdp_rd_u32(&r);			/* Filler, 0: ignored */
 	if (r.err)
-		return r.err;
+		return r.err;		/* shorter than the 16 header bytes */
 	if (version != 1 || endian != 0x10 || hlen != 8)
 		return RDP_ERR_MALFORMED;
 	*body = (const uint8_t *)buf + RDPESC_HDR_SIZE;
-	*blen = rdp_rd_left(&r);
+	*blen = rdp_rd_left(&r);	/* == len - 16: what was received */
 	*overrun = obl > *blen;
-	if (!*overrun)
-		*blen = obl;
 	return RDP_OK;
 }
 
@@ -308,8 +331,9 @@ int rdpesc_decode_call(const void *buf, size_t len, uint32_t ioctl, union rdpesc
 	err = rpce_open(buf, len, &body, &blen, &overrun);
 	if (err)
 		return err;
-	if (overrun)
+	if (overrun)			/* the call was cut short */
 		return RDP_ERR_TRUNCATED;
+	/* Every length inside the body is checked against blen by ndr.c. */
 	ndr_dec_init(&d, body, blen, a, rdpesc_ioctl_is_wide(ioctl));
 	dec_call_body(&d, k, c);
 	if (d.r.err) {
@@ -343,16 +367,39 @@ int rdpesc_decode_return(const void *buf, size_t len, uint32_t ioctl, union rdpe
 	err = rpce_open(buf, len, &body, &blen, &overrun);
 	if (err)
 		return err;
+	/* ReturnCode, the first u32 of every return body, on its own. */
 	if (blen >= 4)
 		rc = (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 |
 		     (uint32_t)body[3] << 24;
+	if (overrun) {
+		/*
+		 * ObjectBufferLength claims more bytes than arrived: the
+		 * reply was cut short.  A success is then rejected whatever
+		 * the rest looks like (FreeRDP rejects every such buffer);
+		 * an error code is kept, alone (MS-RDPESC 2.2.3: after one
+		 * the rest is ignored), since all it tells is that the call
+		 * failed.
+		 */
+		if (blen < 4 || rc == 0)
+			return RDP_ERR_TRUNCATED;
+		r->rc = rc;
+		return RDP_OK;
+	}
+	/*
+	 * The body is every received byte (see rpce_open()); ndr.c checks
+	 * each count, size and pointer of it against blen, so a length field
+	 * never makes the decoder read past the received buffer, and bytes
+	 * left over after the last field (rdesktop's extra pad) are ignored.
+	 */
 	ndr_dec_init(&d, body, blen, a, rdpesc_ioctl_is_wide(ioctl));
 	dec_ret_body(&d, ioctl, r);
 	err = d.r.err;
-	if (!err && overrun && rc == 0)
-		err = RDP_ERR_TRUNCATED;
 	if (err) {
-		/* MS-RDPESC 2.2.3: after an error code the rest is ignored */
+		/*
+		 * MS-RDPESC 2.2.3: after an error code the rest is ignored
+		 * (FreeRDP truncates its error bodies after ReturnCode).  A
+		 * success whose fields do not decode is an error.
+		 */
 		memset(r, 0, sizeof(*r));
 		if (blen < 4 || rc == 0 || err == RDP_ERR_NOSPACE)
 			return err;
@@ -367,6 +414,32 @@ int rdpesc_decode_return(const void *buf, size_t len, uint32_t ioctl, union rdpe
 		if (err || w.off != len)
 			return RDP_ERR_MISMATCH;
 	}
+	return RDP_OK;
+}
+
+/*
+ * A context the client may have created although its EstablishContext_Return
+ * was rejected.  Only for releasing it: the RPCE header is skipped unread
+ * (as xrdp does) and ObjectBufferLength ignored; the body is still bounded
+ * by the received bytes and decoded with the ordinary checks.
+ */
+int rdpesc_salvage_context(const void *buf, size_t len, struct rdpesc_context *ctx)
+{
+	struct rdpesc_establish_context_return er;
+	struct ndr_dec d;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (len < RDPESC_HDR_SIZE)
+		return RDP_ERR_TRUNCATED;
+	memset(&er, 0, sizeof(er));
+	ndr_dec_init(&d, (const uint8_t *)buf + RDPESC_HDR_SIZE, len - RDPESC_HDR_SIZE, NULL,
+		     false);
+	dec_establish_ret(&d, &er);
+	if (d.r.err)
+		return d.r.err;		/* the context bytes themselves are not there */
+	if (er.rc != 0 || er.ctx.cb == 0)
+		return RDP_ERR_MALFORMED;	/* the client says it created none */
+	*ctx = er.ctx;
 	return RDP_OK;
 }
 

@@ -377,6 +377,16 @@ int rdpesc_decode_return(const void *buf, size_t len, uint32_t ioctl, union rdpe
 			 struct rdp_arena *a, unsigned int flags);
 
 /*
+ * For an EstablishContext OutputBuffer that rdpesc_decode_return()
+ * rejected: the context the client created anyway, so that the caller can
+ * release it (never to use it).  The RPCE header values are not checked,
+ * the body is still bounded by len.  0 and *ctx (cb 1..16), or a negative
+ * rdp_err when there is none to release: ReturnCode not 0, cbContext 0, or
+ * the context bytes themselves missing or malformed.
+ */
+int rdpesc_salvage_context(const void *buf, size_t len, struct rdpesc_context *ctx);
+
+/*
  * Whole DR_CONTROL_REQ for an IOCTL: the 56-byte header from io (major
  * function DEVICE_CONTROL) and output_len, then the encoded call, with
  * InputBufferLength filled in.  This is what the agent sends.
