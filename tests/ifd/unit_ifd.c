@@ -3,14 +3,18 @@
  * Host unit tests of libifdvscard's pure logic and of its entry points with
  * no vscard module present: DEVICENAME parsing, node lookup through a fake
  * sysfs, the generation rule, the error mapping, the stop semantics of the
- * polling function, and what pcscd gets for an absent slot.
+ * polling function, and what pcscd gets for an absent slot; plus the
+ * attributes of a bound slot played by a fake node (see ioctl() below).
  * Prints PASS:/FAIL: lines; exit status 1 if any check failed.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +42,39 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/*
+ * What pcscd 1.9.9's SCardGetAttrib() (winscard.c) makes of the driver's
+ * answer @rv for the reader named @reader: pcscd hands the driver its
+ * whole buffer (*len = its size); on IFD_ERROR_TAG it answers
+ * DEVICE_FRIENDLY_NAME and DEVICE_SYSTEM_NAME itself with the reader
+ * name, if that fits in the *len the driver left.
+ */
+static LONG pcscd_attrib(DWORD tag, RESPONSECODE rv, const char *reader,
+			 UCHAR *buf, DWORD *len)
+{
+	DWORD n = (DWORD)strlen(reader) + 1;
+
+	switch (rv) {
+	case IFD_SUCCESS:
+		return SCARD_S_SUCCESS;
+	case IFD_ERROR_TAG:
+		if (tag != SCARD_ATTR_DEVICE_FRIENDLY_NAME_A &&
+		    tag != SCARD_ATTR_DEVICE_SYSTEM_NAME_A)
+			return SCARD_E_UNSUPPORTED_FEATURE;
+		if (n > *len) {
+			*len = n;
+			return SCARD_E_INSUFFICIENT_BUFFER;
+		}
+		memcpy(buf, reader, n);
+		*len = n;
+		return SCARD_S_SUCCESS;
+	case IFD_ERROR_INSUFFICIENT_BUFFER:
+		return SCARD_E_INSUFFICIENT_BUFFER;
+	default:
+		return SCARD_E_NOT_TRANSACTED;
+	}
 }
 
 /* ---- DEVICENAME ------------------------------------------------------ */
@@ -395,14 +432,31 @@ static void test_entry_points(void)
 	CHECK("entry: ICC_PRESENCE 0", rv == IFD_SUCCESS && len == 1 && !buf[0]);
 	len = sizeof(buf);
 	rv = IFDHGetCapabilities(lun, SCARD_ATTR_DEVICE_FRIENDLY_NAME_A, &len, buf);
-	CHECK("entry: FRIENDLY_NAME unbound -> ERROR_TAG (pcscd's name)",
-	      rv == IFD_ERROR_TAG);
+	CHECK("entry: FRIENDLY_NAME unbound -> ERROR_TAG, *Length untouched",
+	      rv == IFD_ERROR_TAG && len == sizeof(buf));
+	CHECK("entry: FRIENDLY_NAME unbound: pcscd answers its reader name",
+	      pcscd_attrib(SCARD_ATTR_DEVICE_FRIENDLY_NAME_A, rv, "vscard 03 00",
+			   buf, &len) == SCARD_S_SUCCESS &&
+	      !strcmp((char *)buf, "vscard 03 00"));
 	len = sizeof(buf);
 	rv = IFDHGetCapabilities(lun, 0x0FFF, &len, buf);
-	CHECK("entry: unknown tag -> ERROR_TAG", rv == IFD_ERROR_TAG);
+	CHECK("entry: unknown tag -> ERROR_TAG, *Length untouched (as CCID)",
+	      rv == IFD_ERROR_TAG && len == sizeof(buf));
 	len = sizeof(buf);
 	rv = IFDHGetCapabilities(lun, SCARD_ATTR_ATR_STRING, &len, buf);
-	CHECK("entry: ATR_STRING with no card is empty", rv == IFD_SUCCESS && !len);
+	CHECK("entry: ATR_STRING with no card: IFD_SUCCESS, 0 bytes (as CCID)",
+	      rv == IFD_SUCCESS && !len);
+	len = sizeof(buf);
+	rv = IFDHGetCapabilities(lun, TAG_IFD_ATR, &len, buf);
+	CHECK("entry: TAG_IFD_ATR with no card: IFD_SUCCESS, 0 bytes (as CCID)",
+	      rv == IFD_SUCCESS && !len);
+	len = sizeof(buf);
+	rv = IFDHGetCapabilities(lun, SCARD_ATTR_DEVICE_SYSTEM_NAME_A, &len, buf);
+	CHECK("entry: SYSTEM_NAME unbound: pcscd answers its reader name",
+	      rv == IFD_ERROR_TAG &&
+	      pcscd_attrib(SCARD_ATTR_DEVICE_SYSTEM_NAME_A, rv, "vscard 03 00",
+			   buf, &len) == SCARD_S_SUCCESS &&
+	      !strcmp((char *)buf, "vscard 03 00"));
 
 	CHECK("entry: presence -> ICC_NOT_PRESENT",
 	      IFDHICCPresence(lun) == IFD_ICC_NOT_PRESENT);
@@ -439,6 +493,202 @@ static void test_entry_points(void)
 	      IFD_SUCCESS && IFDHCloseChannel(lun) == IFD_SUCCESS);
 }
 
+/* ---- a bound slot played by a fake node ------------------------------ */
+
+/*
+ * The slot code opens <devdir>/vscard<N> and speaks the VSCARD_IOC_*
+ * ioctls to it.  This program defines ioctl() itself: the handler's code
+ * is linked into it, so its calls land here, and a plain file plays the
+ * slot.  VSCARD_IOC_* requests are answered from fake_st (GET_ATTRIB as a
+ * remote reader that knows every attribute, counted); anything else goes
+ * to the C library's ioctl().
+ */
+static struct vscard_status fake_st;
+static unsigned int fake_attrib_calls;
+static const char fake_remote_answer[] = "answer of the remote reader";
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	static int (*next)(int, unsigned long, ...);
+	struct vscard_xfer *x;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (_IOC_TYPE(request) != VSCARD_IOC_MAGIC) {
+		if (!next)
+			next = (int (*)(int, unsigned long, ...))
+				dlsym(RTLD_NEXT, "ioctl");
+		return next(fd, request, arg);
+	}
+	switch (request) {
+	case VSCARD_IOC_VERSION:
+		*(uint32_t *)arg = VSCARD_ABI_VERSION;
+		return 0;
+	case VSCARD_IOC_GET_STATUS:
+		memcpy(arg, &fake_st, sizeof(fake_st));
+		return 0;
+	case VSCARD_IOC_GET_ATTRIB:
+		x = arg;
+		fake_attrib_calls++;
+		if (x->rx_len < sizeof(fake_remote_answer)) {
+			errno = ENOBUFS;
+			return -1;
+		}
+		memcpy((void *)(uintptr_t)x->rx_ptr, fake_remote_answer,
+		       sizeof(fake_remote_answer));
+		x->rx_len = sizeof(fake_remote_answer);
+		x->result = 0;
+		return 0;
+	default:
+		errno = ENOTTY;
+		return -1;
+	}
+}
+
+static struct ifd_driver fake_drv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static RESPONSECODE get_attr(DWORD tag, UCHAR *buf, DWORD *len, DWORD size)
+{
+	*len = size;
+	return ifd_caps_get(&fake_drv, 0, tag, len, buf);
+}
+
+static void fake_status(uint32_t flags, const char *reader, uint8_t atr1)
+{
+	fake_st.seq++;
+	fake_st.flags = flags;
+	fake_st.pool = 0;
+	fake_st.slot = 0;
+	snprintf(fake_st.reader_name, sizeof(fake_st.reader_name), "%s",
+		 reader);
+	if (flags & VSCARD_STATUS_PRESENT) {
+		fake_st.insert_count++;
+		fake_st.atr_len = 4;
+		memcpy(fake_st.atr, (uint8_t[]){ 0x3B, atr1, 0x81, 0x01 }, 4);
+	} else {
+		fake_st.atr_len = 0;
+	}
+}
+
+static void test_bound_slot(void)
+{
+	static const char remote[] = "Alice's Remote Reader 0";
+	static const char pcsc[] = "vscard 00 00";	/* pcscd's name */
+	char root[] = "/tmp/ifd-unit-XXXXXX", devdir[300], sysfs[300], p[330];
+	struct ifd_reader *r = &fake_drv.readers[0];
+	struct ifd_slot *s = &r->slots[0];
+	UCHAR buf[300];
+	DWORD len;
+	RESPONSECODE rv;
+	FILE *f;
+
+	if (!mkdtemp(root)) {
+		CHECK("bound slot: mkdtemp", 0);
+		return;
+	}
+	/* no sysfs: pool 0 slot 0 is <devdir>/vscard0 */
+	snprintf(sysfs, sizeof(sysfs), "%s/no-sysfs", root);
+	snprintf(devdir, sizeof(devdir), "%s/dev", root);
+	mkdir(devdir, 0755);
+	snprintf(p, sizeof(p), "%s/vscard0", devdir);
+	f = fopen(p, "w");
+	if (f)
+		fclose(f);
+	if (!f || ifd_slot_init(s, 0, 0, sysfs, devdir)) {
+		CHECK("bound slot: fake node", 0);
+		return;
+	}
+	r->configured = true;
+	r->cfg.pool = 0;
+	r->cfg.slots = 1;
+	r->inited[0] = true;
+	r->open[0] = true;
+
+	/* a remote reader bound, no card */
+	fake_status(VSCARD_STATUS_BOUND, remote, 0);
+	CHECK("bound slot: no card -> absent", !ifd_slot_presence(s));
+	rv = get_attr(SCARD_ATTR_ATR_STRING, buf, &len, sizeof(buf));
+	CHECK("bound slot, no card: ATR_STRING IFD_SUCCESS, 0 bytes (as CCID)",
+	      rv == IFD_SUCCESS && len == 0);
+	rv = get_attr(SCARD_ATTR_DEVICE_FRIENDLY_NAME_A, buf, &len, sizeof(buf));
+	CHECK("bound slot: FRIENDLY_NAME -> ERROR_TAG, *Length untouched",
+	      rv == IFD_ERROR_TAG && len == sizeof(buf));
+	CHECK("bound slot: FRIENDLY_NAME through pcscd is the name "
+	      "SCardListReaders shows",
+	      pcscd_attrib(SCARD_ATTR_DEVICE_FRIENDLY_NAME_A, rv, pcsc,
+			   buf, &len) == SCARD_S_SUCCESS &&
+	      !strcmp((char *)buf, pcsc));
+	rv = get_attr(SCARD_ATTR_DEVICE_SYSTEM_NAME_A, buf, &len, sizeof(buf));
+	CHECK("bound slot: SYSTEM_NAME is the client's reader name",
+	      rv == IFD_SUCCESS && len == sizeof(remote) &&
+	      !memcmp(buf, remote, sizeof(remote)) &&
+	      pcscd_attrib(SCARD_ATTR_DEVICE_SYSTEM_NAME_A, rv, pcsc, buf,
+			   &len) == SCARD_S_SUCCESS);
+	rv = get_attr(SCARD_ATTR_DEVICE_SYSTEM_NAME_A, buf, &len, 5);
+	CHECK("bound slot: SYSTEM_NAME in a short buffer -> INSUFFICIENT_BUFFER",
+	      rv == IFD_ERROR_INSUFFICIENT_BUFFER);
+
+	/* a card: requests could now reach the remote reader */
+	fake_status(VSCARD_STATUS_BOUND | VSCARD_STATUS_PRESENT, remote, 0x11);
+	CHECK("bound slot: card -> present", ifd_slot_presence(s));
+	rv = get_attr(SCARD_ATTR_ATR_STRING, buf, &len, sizeof(buf));
+	CHECK("bound slot, card: ATR_STRING is its ATR",
+	      rv == IFD_SUCCESS && len == 4 && buf[0] == 0x3B && buf[1] == 0x11);
+	fake_attrib_calls = 0;
+	rv = get_attr(SCARD_ATTR_DEVICE_FRIENDLY_NAME_A, buf, &len, sizeof(buf));
+	CHECK("card present: FRIENDLY_NAME through pcscd is still its name",
+	      rv == IFD_ERROR_TAG &&
+	      pcscd_attrib(SCARD_ATTR_DEVICE_FRIENDLY_NAME_A, rv, pcsc,
+			   buf, &len) == SCARD_S_SUCCESS &&
+	      !strcmp((char *)buf, pcsc));
+	rv = get_attr(SCARD_ATTR_DEVICE_FRIENDLY_NAME_W, buf, &len, sizeof(buf));
+	CHECK("card present: FRIENDLY_NAME_W -> ERROR_TAG", rv == IFD_ERROR_TAG);
+	rv = get_attr(SCARD_ATTR_DEVICE_SYSTEM_NAME_W, buf, &len, sizeof(buf));
+	CHECK("card present: SYSTEM_NAME_W -> ERROR_TAG", rv == IFD_ERROR_TAG);
+	CHECK("card present: no name attribute is asked of the remote reader",
+	      fake_attrib_calls == 0);
+	fake_attrib_calls = 0;
+	rv = get_attr(SCARD_ATTR_DEVICE_SYSTEM_NAME_A, buf, &len, sizeof(buf));
+	CHECK("card present: SYSTEM_NAME is the client's reader name, "
+	      "not asked of the remote reader",
+	      rv == IFD_SUCCESS && !strcmp((char *)buf, remote) &&
+	      fake_attrib_calls == 0);
+	fake_attrib_calls = 0;
+	rv = get_attr(SCARD_ATTR_VALUE(SCARD_CLASS_MECHANICAL, 0x0150), buf,
+		      &len, sizeof(buf));
+	CHECK("card present: other attributes still go to the remote reader",
+	      rv == IFD_SUCCESS && fake_attrib_calls == 1 &&
+	      len == sizeof(fake_remote_answer));
+
+	/* the card leaves */
+	fake_status(VSCARD_STATUS_BOUND, remote, 0);
+	CHECK("bound slot: card removed -> absent", !ifd_slot_presence(s));
+	rv = get_attr(SCARD_ATTR_ATR_STRING, buf, &len, sizeof(buf));
+	CHECK("card removed: ATR_STRING IFD_SUCCESS, 0 bytes (as CCID)",
+	      rv == IFD_SUCCESS && len == 0);
+	rv = get_attr(TAG_IFD_ATR, buf, &len, sizeof(buf));
+	CHECK("card removed: TAG_IFD_ATR IFD_SUCCESS, 0 bytes (as CCID)",
+	      rv == IFD_SUCCESS && len == 0);
+
+	/* the remote reader leaves */
+	fake_status(0, "", 0);
+	rv = get_attr(SCARD_ATTR_DEVICE_SYSTEM_NAME_A, buf, &len, sizeof(buf));
+	CHECK("unbound: SYSTEM_NAME through pcscd is its reader name",
+	      rv == IFD_ERROR_TAG &&
+	      pcscd_attrib(SCARD_ATTR_DEVICE_SYSTEM_NAME_A, rv, pcsc,
+			   buf, &len) == SCARD_S_SUCCESS &&
+	      !strcmp((char *)buf, pcsc));
+
+	r->open[0] = false;
+	ifd_slot_destroy(s);
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	if (system(p) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", root);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -448,5 +698,6 @@ int main(void)
 	test_errmap();
 	test_stop();
 	test_entry_points();
+	test_bound_slot();
 	return failures ? 1 : 0;
 }

@@ -21,7 +21,8 @@ from smartcard.scard import (
     INFINITE, SCARD_ATTR_ATR_STRING, SCARD_ATTR_VENDOR_NAME,
     SCARD_ATTR_VENDOR_IFD_SERIAL_NO, SCARD_E_CANCELLED, SCARD_E_TIMEOUT,
     SCARD_LEAVE_CARD, SCARD_PCI_T0, SCARD_PCI_T1, SCARD_PROTOCOL_T0,
-    SCARD_PROTOCOL_T1, SCARD_S_SUCCESS, SCARD_SCOPE_USER, SCARD_SHARE_SHARED,
+    SCARD_PROTOCOL_T1, SCARD_S_SUCCESS, SCARD_SCOPE_USER, SCARD_SHARE_DIRECT,
+    SCARD_SHARE_SHARED,
     SCARD_STATE_CHANGED, SCARD_STATE_EMPTY, SCARD_STATE_PRESENT,
     SCARD_STATE_UNAWARE, SCARD_STATE_UNAVAILABLE, SCardCancel, SCardConnect,
     SCardControl, SCardDisconnect, SCardEstablishContext, SCardGetAttrib,
@@ -33,6 +34,7 @@ TESTCARD = os.environ["VSCARD_TESTCARD"]
 CYCLES = int(os.environ.get("IFD_CYCLES", "1000"))
 READERS = ["vscard 00 %02X" % i for i in range(4)]
 ATTR_FRIENDLY_NAME_A = 0x7FFF0003
+ATTR_SYSTEM_NAME_A = 0x7FFF0004
 ATTR_CURRENT_CLK = 0x00080202
 PCSC_E_UNSUPPORTED_FEATURE = 0x8010001F
 CM_IOCTL_GET_FEATURE_REQUEST = SCARD_CTL_CODE(3400)
@@ -229,6 +231,32 @@ def wait_state(ctx, reader, pred, timeout=20):
 
 # --------------------------------------------------------------------------
 
+def attr_str(h, attr):
+    hr, v = SCardGetAttrib(h, attr)
+    return u32(hr), (bytes(v).rstrip(b"\0").decode(errors="replace")
+                     if hr == 0 else None)
+
+
+def check_no_card_attrs(ctx, reader, system_name, what):
+    """A direct connection to a slot without a card: ATR_STRING succeeds
+    with 0 bytes, as pcscd 1.9.9 with pcsc-lite's CCID driver answers;
+    DEVICE_FRIENDLY_NAME is the PC/SC reader name."""
+    hr, h, proto = SCardConnect(ctx, reader, SCARD_SHARE_DIRECT, 0)
+    if not check("%s: SCardConnect(DIRECT) without a card" % what, hr == 0,
+                 "hr=%#x" % u32(hr)):
+        return
+    hr, v = SCardGetAttrib(h, SCARD_ATTR_ATR_STRING)
+    check("%s: ATR_STRING succeeds with 0 bytes (as CCID)" % what,
+          hr == 0 and list(v) == [], "hr=%#x %s" % (u32(hr), v))
+    hr, name = attr_str(h, ATTR_FRIENDLY_NAME_A)
+    check("%s: DEVICE_FRIENDLY_NAME is the PC/SC reader name" % what,
+          hr == 0 and name == reader, "hr=%#x %r" % (hr, name))
+    hr, name = attr_str(h, ATTR_SYSTEM_NAME_A)
+    check("%s: DEVICE_SYSTEM_NAME is %r" % (what, system_name),
+          hr == 0 and name == system_name, "hr=%#x %r" % (hr, name))
+    SCardDisconnect(h, SCARD_LEAVE_CARD)
+
+
 def test_readers(ctx):
     hr, readers = SCardListReaders(ctx, [])
     check("pyscard lists the 4 stable readers", hr == 0 and readers == READERS,
@@ -238,6 +266,8 @@ def test_readers(ctx):
           hr == 0 and all(s & SCARD_STATE_EMPTY and not s & SCARD_STATE_UNAVAILABLE
                           for _, s, _ in st),
           "%s" % [(n, hex(s)) for n, s, _ in st])
+    # unbound: both names are pcscd's reader name
+    check_no_card_attrs(ctx, READERS[3], READERS[3], "unbound slot")
     out = subprocess.run(["pcsc_scan", "-r"], capture_output=True, text=True,
                          timeout=60).stdout
     check("pcsc_scan -r lists the readers", all(r in out for r in READERS), out)
@@ -259,10 +289,12 @@ def test_insert_remove(ctx):
     check("connect to the bound slot (T=1)", hr == 0 and proto == SCARD_PROTOCOL_T1,
           "hr=%#x proto=%s" % (u32(hr), proto))
     if hr == 0:
-        hr, v = SCardGetAttrib(h, ATTR_FRIENDLY_NAME_A)
-        name = bytes(v).rstrip(b"\0").decode(errors="replace") if hr == 0 else None
-        check("DEVICE_FRIENDLY_NAME is the remote reader's name",
-              name == "Alice's Remote Reader", "hr=%#x %r" % (u32(hr), name))
+        hr, name = attr_str(h, ATTR_FRIENDLY_NAME_A)
+        check("DEVICE_FRIENDLY_NAME is the name SCardListReaders shows",
+              hr == 0 and name == READERS[0], "hr=%#x %r" % (hr, name))
+        hr, name = attr_str(h, ATTR_SYSTEM_NAME_A)
+        check("DEVICE_SYSTEM_NAME is the client's reader name",
+              hr == 0 and name == "Alice's Remote Reader", "hr=%#x %r" % (hr, name))
         hr, v = SCardGetAttrib(h, SCARD_ATTR_VENDOR_NAME)
         check("VENDOR_NAME", hr == 0 and bytes(v).rstrip(b"\0") == b"vscard",
               "hr=%#x %r" % (u32(hr), v))
@@ -292,6 +324,8 @@ def test_insert_remove(ctx):
     tc.cmd("remove")
     e = w.wait_for(empty)
     check("card removal -> remove event", e is not None)
+    check_no_card_attrs(ctx, READERS[0], "Alice's Remote Reader",
+                        "bound slot, card removed")
     tc.cmd("insert")
     e = w.wait_for(present)
     check("card insertion -> insert event", e is not None)

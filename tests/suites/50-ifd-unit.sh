@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # libifdvscard host unit tests (ASan+UBSan): DEVICENAME parsing, node
 # lookup, generation rule, error mapping, stop semantics, absent-slot
-# behaviour of every entry point; plus the exported v3 symbol set.
+# behaviour of every entry point, attributes of a bound slot (a fake node:
+# ATR_STRING as CCID, reader names as pcscd shows them); plus the exported
+# v3 symbol set.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$top/build}
 bin=$O/ifd/unit_ifd lib=$O/ifd/libifdvscard.so

@@ -74,6 +74,25 @@ static RESPONSECODE slot_attr(struct ifd_slot *s, DWORD tag, PDWORD len,
 	switch (tag) {
 	case TAG_IFD_ATR:
 	case SCARD_ATTR_ATR_STRING: {
+		/*
+		 * The same answer as pcsc-lite's CCID driver (ccid 1.5.2,
+		 * Debian 12's libccid; unchanged in later releases):
+		 * src/ifdhandler.c, IFDHGetCapabilities(), case TAG_IFD_ATR /
+		 * SCARD_ATTR_ATR_STRING copies the slot's cached ATR
+		 * (nATRLength bytes) and returns IFD_SUCCESS.  That cache is
+		 * empty from IFDHCreateChannelByName() until a power up and is
+		 * emptied again when IFDHICCPresence() finds no card, so with
+		 * no card CCID answers IFD_SUCCESS with *Length 0, and pcscd
+		 * 1.9.9 (winscard.c, SCardGetAttrib()) turns that into
+		 * SCARD_S_SUCCESS with 0 bytes.  Checked through pcscd 1.9.9
+		 * with Debian's libccidtwin.so on an emulated reader with no
+		 * card.  Here: no card (none bound, none inserted, removed)
+		 * is IFD_SUCCESS with 0 bytes too.  One difference: CCID also
+		 * empties its cache at IFD_POWER_DOWN; this handler keeps the
+		 * ATR of a present card after pcscd's power down, because the
+		 * remote card stays powered (the agent disconnects with
+		 * LEAVE_CARD).
+		 */
 		uint8_t atr[VSCARD_ATR_MAX];
 		uint32_t n;
 
@@ -110,13 +129,26 @@ static RESPONSECODE slot_attr(struct ifd_slot *s, DWORD tag, PDWORD len,
 		/* the slot index within the pool: stable across reloads */
 		return put_dword(len, val, IFD_CHANNEL_TYPE << 16 | s->index);
 	case SCARD_ATTR_DEVICE_FRIENDLY_NAME_A:
-		/* the remote reader's own name; otherwise pcscd answers with
-		 * the stable PC/SC reader name */
+	case SCARD_ATTR_DEVICE_FRIENDLY_NAME_W:
+	case SCARD_ATTR_DEVICE_SYSTEM_NAME_W:
+		/*
+		 * The display name is the name SCardListReaders shows.  pcscd
+		 * fixes it ("vscard 00 01") before it loads the driver and
+		 * never tells the driver; on IFD_ERROR_TAG, pcscd 1.9.9
+		 * answers FRIENDLY_NAME (_A: pcscd is built without UNICODE)
+		 * with it itself (winscard.c, SCardGetAttrib()), as for CCID,
+		 * which does not know the tag.  The _W forms are unsupported,
+		 * as with CCID.  None of them goes to the remote reader: its
+		 * answer would be the client's name.
+		 */
+		return IFD_ERROR_TAG;
+	case SCARD_ATTR_DEVICE_SYSTEM_NAME_A:
+		/* the name of the remote reader on the client's system, while
+		 * one is bound; otherwise pcscd answers with its reader name
+		 * (same special case as above) */
 		if (!ifd_slot_status_fresh(s, &st) ||
-		    !(st.flags & VSCARD_STATUS_BOUND) || !st.reader_name[0]) {
-			*len = 0;
+		    !(st.flags & VSCARD_STATUS_BOUND) || !st.reader_name[0])
 			return IFD_ERROR_TAG;
-		}
 		st.reader_name[sizeof(st.reader_name) - 1] = '\0';
 		return put_str(len, val, st.reader_name);
 	default:
@@ -124,25 +156,16 @@ static RESPONSECODE slot_attr(struct ifd_slot *s, DWORD tag, PDWORD len,
 	}
 	/* Attributes of the SCARD_ATTR_VALUE() form go to the remote side;
 	 * anything else is an unknown driver tag. */
-	if (tag >> 16) {
+	if (tag >> 16)
 		return remote_attr(s, tag, len, val);
-	}
-	*len = 0;
 	return IFD_ERROR_TAG;
 }
 
-RESPONSECODE ifd_caps_get(struct ifd_driver *d, DWORD lun, DWORD tag,
-			  PDWORD len, PUCHAR val)
+static RESPONSECODE get_cap(struct ifd_driver *d, struct ifd_slot *s,
+			    DWORD lun, DWORD tag, PDWORD len, PUCHAR val)
 {
-	struct ifd_slot *s = ifd_driver_slot(d, lun);
 	void *fn;
 
-	if (!len || (!val && *len))
-		return IFD_COMMUNICATION_ERROR;
-	if (!s) {
-		*len = 0;
-		return IFD_COMMUNICATION_ERROR;
-	}
 	switch (tag) {
 	case TAG_IFD_SLOTS_NUMBER:
 		return put_byte(len, val, (UCHAR)ifd_driver_nslots(d, lun));
@@ -172,6 +195,34 @@ RESPONSECODE ifd_caps_get(struct ifd_driver *d, DWORD lun, DWORD tag,
 	default:
 		return slot_attr(s, tag, len, val);
 	}
+}
+
+RESPONSECODE ifd_caps_get(struct ifd_driver *d, DWORD lun, DWORD tag,
+			  PDWORD len, PUCHAR val)
+{
+	struct ifd_slot *s = ifd_driver_slot(d, lun);
+	RESPONSECODE rv;
+	DWORD size;
+
+	if (!len || (!val && *len))
+		return IFD_COMMUNICATION_ERROR;
+	if (!s) {
+		*len = 0;
+		return IFD_COMMUNICATION_ERROR;
+	}
+	size = *len;
+	rv = get_cap(d, s, lun, tag, len, val);
+	/*
+	 * IFD_ERROR_TAG leaves *len as pcscd passed it, as CCID's
+	 * IFDHGetCapabilities() does for a tag it does not know: for
+	 * DEVICE_FRIENDLY_NAME and DEVICE_SYSTEM_NAME, pcscd 1.9.9 then
+	 * writes its reader name into the same buffer and takes *len as the
+	 * buffer's size (winscard.c, SCardGetAttrib()); 0 there made it
+	 * answer SCARD_E_INSUFFICIENT_BUFFER instead of the name.
+	 */
+	if (rv == IFD_ERROR_TAG)
+		*len = size;
+	return rv;
 }
 
 RESPONSECODE ifd_caps_set(struct ifd_driver *d, DWORD lun, DWORD tag,
