@@ -22,6 +22,25 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 AGENT = os.environ.get("VSCARD_AGENT",
                        os.path.join(TOP, "build", "agent", "vscard-agent-san"))
 
+
+def privileged():
+    """Root or CAP_NET_ADMIN effective: the agent then refuses to start
+    unless given --allow-privileged."""
+    if os.geteuid() == 0:
+        return True
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> 12 & 1)
+    except OSError:
+        pass
+    return False
+
+
+# The tests run as root in the VM (and in CI): the agent needs the flag.
+PRIV_ARGS = ["--allow-privileged"] if privileged() else []
+
 # svcport
 HELLO, CHANNEL_OPEN, DATA, CHANNEL_CLOSE, RESET = 1, 2, 3, 4, 5
 # RDPDR
@@ -265,7 +284,8 @@ class Agent:
     seq = 0
 
     def __init__(self, *args, key=b"session-1", log=None, open_channel=True,
-                 hello=True, fake_kernel=True, listen=None, connect=None):
+                 hello=True, fake_kernel=True, listen=None, connect=None,
+                 env_extra=None, pass_fds=()):
         self.chan, chan_peer = socket.socketpair()
         if listen or connect:
             # Unix-socket channel modes instead of an inherited fd.
@@ -287,6 +307,7 @@ class Agent:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        env.update(env_extra or {})
         if listen:
             cmd, fds = [AGENT, "--listen", listen, "-v"], []
         elif connect:
@@ -303,7 +324,8 @@ class Agent:
         if kern_peer:
             cmd += ["--fake-kernel-fd", str(kern_peer.fileno())]
             fds.append(kern_peer.fileno())
-        self.proc = subprocess.Popen(cmd + list(args), pass_fds=fds,
+        self.proc = subprocess.Popen(cmd + PRIV_ARGS + list(args),
+                                     pass_fds=fds + list(pass_fds),
                                      stderr=self.logf, env=env)
         if listen:
             self.chan = self._connect(listen)

@@ -27,6 +27,10 @@ AGENT = os.environ.get("VSCARD_AGENT", os.path.join(O, "agent", "vscard-agent-sa
 SERVER = os.path.join(O, "rdp-server", "vscard-rdp-server")
 VPCD_PORT = 35996
 TAG = "agent-xfreerdp"
+# As root (CI, the VM) the agent needs --allow-privileged (fakerdp.py).
+sys.path.insert(0, HERE)
+from fakerdp import privileged  # noqa: E402
+PRIV_ARGS = ["--agent-arg=--allow-privileged"] if privileged() else []
 failed = 0
 
 
@@ -146,7 +150,7 @@ def main():
         os.chmod(wrap, 0o755)
         port = free_port()
         server = subprocess.Popen([SERVER, "--test-mode", "--port", str(port), "--agent", wrap,
-                                   "--linger-ms", "1000"],
+                                   "--linger-ms", "1000"] + PRIV_ARGS,
                                   stdout=log("rdp-server.log"), stderr=subprocess.STDOUT)
         procs.append(server)
         # client side

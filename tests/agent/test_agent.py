@@ -149,13 +149,13 @@ def test_transmit_roundtrip():
     R.check("I/O context is separate from the monitor context", io_ctx != mon_ctx)
     d = transmit(a, c, "00a4040003a0000001", rx=258)
     t = c.calls_named("Transmit")
-    R.check("TRANSMIT -> RDPESC Transmit with the APDU, cbRecvLength = REQ_RX_MAX",
+    R.check("TRANSMIT -> RDPESC Transmit with the APDU, cbRecvLength = rx_max",
             t and t[0]["send"] == bytes.fromhex("00a4040003a0000001")
             and t[0]["recv_len"] == 258 and t[0]["protocol"] == 2
             and t[0]["recv_pci"][0] == 2, str(t))
     R.check("Transmit OutputBufferLength covers the reply (>= cbRecvLength + 128)",
             t and t[0]["out_len"] >= 258 + 128)
-    R.check("response travels back in REQ_DONE",
+    R.check("response travels back in the completion",
             d and d[0][3] == "0" and d[0][6] == "010000a0030004a4009000", str(d))
     # extended APDU: big receive length, big response
     big = bytes(range(256)) * 16
@@ -166,7 +166,7 @@ def test_transmit_roundtrip():
             t[-1]["recv_len"] == 65538 and t[-1]["out_len"] >= 65538 + 128
             and d and d[0][6] == (big + b"\x90\x00").hex())
     d = transmit(a, c, "00b0000000", req=4, rx=100)
-    R.check("response larger than REQ_RX_MAX -> error, never retried",
+    R.check("response larger than rx_max -> error, never retried",
             d and d[0][3] != "0" and len(c.calls_named("Transmit")) == 3, str(d))
     # control code translation + get attrib
     a.ksend("REQ 0 5 3 %d 256 -" % (0x42000000 + 3400))
@@ -378,9 +378,9 @@ def test_kernel_cancel():
     c.pump(lambda: c.calls_named("Transmit"), 3)
     a.ksend("CANCEL 0 2")
     c.pump(lambda: c.calls_named("Cancel"), 3)
-    R.check("kernel REQ_CANCEL -> RDPESC Cancel on the I/O context",
+    R.check("kernel cancel notice -> RDPESC Cancel on the I/O context",
             bool(c.calls_named("Cancel")))
-    R.check("no REQ_DONE for a request the kernel cancelled",
+    R.check("no completion for a request the kernel cancelled",
             not [x for x in done_lines(a) if x[2] == "2"])
     finish(a, "kernel-cancel")
 
@@ -609,6 +609,153 @@ def test_client_quirks():
     finish(a, "quirks")
 
 
+def rdesktop_framing(out):
+    """A reply as rdesktop 1.9.0 frames it (scard.c scard_device_control()):
+    ObjectBufferLength 8 bytes short of the NDR body, then body-length % 16
+    extra zero bytes."""
+    body = out[16:]
+    return (out[:8] + struct.pack("<I", max(len(body) - 8, 0)) + out[12:16] + body
+            + bytes(len(body) % 16))
+
+
+def drain_after_exit(a, c):
+    """Serves what the agent sent on its way out (ReleaseContext...)."""
+    c.pump(timeout=0.5)
+
+
+def test_rdesktop_replies():
+    a = Agent()
+    c = FakeClient(a)
+    c.readers["Remote Reader 00 00"] = Card(responder=lambda apdu: apdu[:2] + b"\x90\x00")
+    plain = c.complete
+
+    def complete(cid, out, io_status=0, raw=None):
+        if out and not io_status and raw is None:
+            out = rdesktop_framing(out)
+        plain(cid, out, io_status, raw)
+    c.complete = complete
+    ok = wait_bound(a, c)
+    R.check("rdesktop framing (ObjectBufferLength 8 short): reader bound and card reported",
+            ok and card_lines(a) == ["CARD 0 1 %s 3" % ATR.hex()], str(a.klines))
+    d = power_up(a, c)
+    R.check("rdesktop framing: power up", d and d[0][3] == "0", str(d))
+    d = transmit(a, c, "00a40400")
+    R.check("rdesktop framing: APDU round trip", d and d[0][6] == "00a49000", str(d))
+    R.check("rdesktop framing: no reply rejected", "malformed" not in a.log())
+    finish(a, "rdesktop-replies")
+    drain_after_exit(a, c)
+    R.check("rdesktop framing: no context left on the client after the agent exits",
+            not c.contexts, str(c.contexts))
+
+
+# 50 ms doubling up to 400 ms, 5 attempts: the whole sequence in < 1 s
+RETRY_ENV = {"VSCARD_AGENT_RETRY": "50,400,5"}
+
+
+def test_undecodable_establish_no_leak():
+    a = Agent(env_extra=RETRY_ENV)
+    c = FakeClient(a)
+    corrupt = [
+        # ObjectBufferLength claims 8 bytes more than were sent
+        lambda o: o[:8] + struct.pack("<I", len(o) - 16 + 8) + o[12:],
+        lambda o: b"\x02" + o[1:],                      # RPCE version 2
+        lambda o: o[:2] + b"\x09\x00" + o[4:],          # CommonHeaderLength 9
+        lambda o: o[:16 + 12 + 4 + 3],                  # cut inside the context bytes
+        lambda o: o[:1] + b"\x00" + o[2:],              # big-endian
+    ]
+    unreleasable = []
+
+    def hook(cid, call):
+        if call["ioctl"] != "EstablishContext":
+            return None
+        before = set(c.contexts)
+        out = c.reply_for(call)                         # the client makes a context...
+        k = len(c.calls_named("EstablishContext")) - 1
+        if k == 3:
+            unreleasable.extend(set(c.contexts) - before)
+        c.complete(cid, corrupt[k % len(corrupt)](out))  # ...and answers unusably
+        return "drop"
+    c.hook = hook
+    ok = c.pump(lambda: "giving up" in a.log(), 10)
+    n = len(c.calls_named("EstablishContext"))
+    R.check("undecodable EstablishContext replies: the agent gives up", ok, a.log_path)
+    R.check("... after 5 attempts (VSCARD_AGENT_RETRY max)", n == 5, str(n))
+    waits = [int(x.split(" in ")[1].split()[0]) for x in a.log().splitlines()
+             if "; retry " in x]
+    R.check("... waiting 50, 100, 200, 400 ms between them (doubling to the cap)",
+            waits == [50, 100, 200, 400], str(waits))
+    c.pump(timeout=1.5)                                 # several times the cap
+    R.check("no attempt after giving up", len(c.calls_named("EstablishContext")) == n)
+    R.check("giving up is said once, at error level",
+            sum("giving up" in x for x in a.log().splitlines()) == 1
+            and "error: scard: the client's smart-card service failed 5 times" in a.log(),
+            a.log_path)
+    R.check("every context the client created is released, except the one whose "
+            "bytes never arrived", set(c.contexts) == set(unreleasable) and
+            len(unreleasable) == 1, "%s vs %s" % (list(c.contexts), unreleasable))
+    R.check("salvaged contexts were released with ReleaseContext",
+            len(c.calls_named("ReleaseContext")) == 4)
+    # The device announced again (the client now answers properly): a new try.
+    c.hook = None
+    c.announce()
+    ok = wait_bound(a, c)
+    R.check("device announced again: the agent tries again and binds the reader", ok)
+    finish(a, "undecodable-establish")
+
+
+def test_late_establish_released():
+    a = Agent("--call-timeout-ms", "1000", env_extra=RETRY_ENV)
+    c = FakeClient(a)
+    held = []
+
+    def hook(cid, call):
+        if call["ioctl"] == "EstablishContext" and not held:
+            before = set(c.contexts)
+            out = c.reply_for(call)                     # created, reply held back
+            held.append((cid, out, (set(c.contexts) - before).pop()))
+            return "drop"
+        return None
+    c.hook = hook
+    ok = wait_bound(a, c, timeout=10)
+    R.check("EstablishContext unanswered: timed out, retried, reader bound", ok)
+    cid, out, ctx = held[0]
+    c.complete(cid, out)                                # the reply, late
+    c.pump(lambda: ctx not in c.contexts, 3)
+    R.check("the context of a late EstablishContext reply is released",
+            ctx not in c.contexts and any(x["ctx"] == ctx
+                                          for x in c.calls_named("ReleaseContext")))
+    finish(a, "late-establish")
+
+
+def test_io_establish_undecodable():
+    a = Agent(env_extra=RETRY_ENV)
+    c = FakeClient(a)
+    wait_bound(a, c)
+    bad = []
+
+    def hook(cid, call):
+        if call["ioctl"] == "EstablishContext" and not bad:
+            before = set(c.contexts)
+            out = c.reply_for(call)
+            bad.append((set(c.contexts) - before).pop())
+            c.complete(cid, b"\x02" + out[1:])          # RPCE version 2
+            return "drop"
+        return None
+    c.hook = hook
+    d = power_up(a, c)
+    R.check("I/O EstablishContext reply undecodable: the request fails",
+            d and d[0][3] != "0", str(d))
+    c.pump(lambda: bad and bad[0] not in c.contexts, 3)
+    R.check("... and the context the client created for it is released",
+            bad and bad[0] not in c.contexts, str(c.contexts))
+    d = power_up(a, c, req=2)
+    R.check("the next request works", d and d[0][3] == "0", str(d))
+    finish(a, "io-establish")
+    drain_after_exit(a, c)
+    R.check("no context left on the client after the agent exits", not c.contexts,
+            str(c.contexts))
+
+
 def test_bind_retry():
     a = Agent(open_channel=False)
     a.ksend("BUSY 1")
@@ -633,7 +780,100 @@ def test_usage():
     r = subprocess.run([AGENT, "--fd", "3", "--linger-ms", "x"], capture_output=True)
     R.check("usage errors exit 2, --help exits 0",
             p.returncode == 2 and q.returncode == 0 and r.returncode == 2
-            and b"--session-key" in q.stdout)
+            and b"--session-key-fd" in q.stdout and b"VSCARD_SESSION_KEY" in q.stdout
+            and b"--allow-privileged" in q.stdout)
+    k = subprocess.run([AGENT, "--fd", "3", "--session-key", "secret"], capture_output=True)
+    R.check("--session-key KEY (readable in /proc/PID/cmdline) is refused, exit 2",
+            k.returncode == 2 and b"removed" in k.stderr, k.stderr.decode(errors="replace"))
+    e = subprocess.run([AGENT, "--fd", "3"], capture_output=True,
+                       env=dict(os.environ, VSCARD_SESSION_KEY="hex:0g"))
+    R.check("a malformed VSCARD_SESSION_KEY is a usage error (exit 2)",
+            e.returncode == 2 and b"VSCARD_SESSION_KEY" in e.stderr)
+
+
+def bound_key(a, c):
+    """The key (hex) of the first BIND, once the reader is bound."""
+    wait_bound(a, c)
+    b = klines_of(a, "BIND")
+    return b[0].split()[2] if b else None
+
+
+def test_session_key_fd():
+    r, w = os.pipe()
+    os.write(w, b"fd-key\x00\x01")   # any bytes, taken as they are
+    os.close(w)
+    a = Agent("--session-key-fd", str(r), pass_fds=[r])
+    os.close(r)
+    c = FakeClient(a)
+    key = bound_key(a, c)
+    R.check("--session-key-fd: the bytes read are the key, not CHANNEL_OPEN's",
+            key == b"fd-key\x00\x01".hex(), str(a.klines))
+    finish(a, "session-key-fd")
+    r, w = os.pipe()
+    os.write(w, b"hex:00A1ff\n")
+    os.close(w)
+    a = Agent("--session-key-fd", str(r), pass_fds=[r])
+    os.close(r)
+    c = FakeClient(a)
+    key = bound_key(a, c)
+    R.check("--session-key-fd: hex:XX.. text (trailing newline allowed)",
+            key == "00a1ff", str(a.klines))
+    finish(a, "session-key-fd-hex")
+
+
+def test_session_key_env():
+    a = Agent(env_extra={"VSCARD_SESSION_KEY": "env-key-42"})
+    c = FakeClient(a)
+    key = bound_key(a, c)
+    R.check("VSCARD_SESSION_KEY: used as the session key", key == b"env-key-42".hex(),
+            str(a.klines))
+    try:
+        with open("/proc/%d/environ" % a.proc.pid, "rb") as f:
+            environ = f.read()
+    except OSError as e:
+        environ = repr(e).encode()
+    R.check("VSCARD_SESSION_KEY: gone from /proc/PID/environ once read",
+            b"env-key-42" not in environ and b"VSCARD_SESSION_KEY=" not in environ)
+    finish(a, "session-key-env")
+    a = Agent("--key-from-channel", env_extra={"VSCARD_SESSION_KEY": "env-key-42"})
+    c = FakeClient(a)
+    key = bound_key(a, c)
+    R.check("--key-from-channel overrides VSCARD_SESSION_KEY", key == b"session-1".hex(),
+            str(a.klines))
+    finish(a, "session-key-env-channel")
+
+
+def test_privileged_refused():
+    import shutil
+    import subprocess
+    cmd = [AGENT, "--fd", "3"]
+    if not privileged():
+        # A user namespace makes us uid 0 with every capability in it.
+        if not shutil.which("unshare") or subprocess.run(
+                ["unshare", "-Ur", "true"], capture_output=True).returncode:
+            print("SKIP: agent: privilege refusal (not root, no user namespace)")
+            return
+        cmd = ["unshare", "-Ur"] + cmd
+    p = subprocess.run(cmd, capture_output=True)
+    R.check("as root / with CAP_NET_ADMIN and without --allow-privileged: exit 5",
+            p.returncode == 5 and b"--allow-privileged" in p.stderr,
+            "rc=%d %s" % (p.returncode, p.stderr.decode(errors="replace")))
+
+
+def test_kernel_ended_binding():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    a.ksend("UNBOUND 0")
+    c.pump(lambda: "unbound by the kernel" in a.log(), 5)
+    R.check("a binding the kernel ended is reported", "unbound by the kernel" in a.log())
+    ok = c.pump(lambda: len(klines_of(a, "BIND")) >= 2 and len(klines_of(a, "CARD")) >= 2, 10)
+    R.check("the reader is bound again after the retry delay and its card reported",
+            ok and klines_of(a, "BIND")[1] == klines_of(a, "BIND")[0]
+            and card_lines(a)[-1] == "CARD 0 1 %s 3" % ATR.hex(), str(a.klines))
+    done = power_up(a, c, req=7)
+    R.check("requests are served on the new binding", done and done[0][3] == "0", str(done))
+    finish(a, "kernel-ended-binding")
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Runs inside the test VM with vscard.ko loaded: the real vscard-agent
-(netlink to the kernel) with the scripted fake RDP client as the remote
+(netlink BIND, binding files) with the scripted fake RDP client as the remote
 side; the local side uses raw ioctls on /dev/vscardN.  PASS:/FAIL: lines."""
 import ctypes
 import fcntl
@@ -116,7 +116,7 @@ def main():
         dev, st = find_slot(reader)
         if dev and not st["flags"] & F_PRESENT:
             dev = None
-    R.check("agent binds the remote reader to a slot over netlink", dev is not None,
+    R.check("agent binds the remote reader to a slot (netlink BIND)", dev is not None,
             a.log()[-2000:])
     if not dev:
         a.stop()
@@ -142,7 +142,7 @@ def main():
     c.readers[reader].responder = lambda apdu: big + b"\x90\x00"
     cmd = bytes.fromhex("00d6000000ffff") + os.urandom(65535)   # 65542-byte command
     r = in_thread(c, lambda: xfer(dev, 2, IOC_TRANSMIT, cmd, rx_len=65538))
-    R.check("extended APDU: 65538-byte response (several netlink DATA chunks)",
+    R.check("extended APDU: 65538-byte response (one binding-file write)",
             r and r[0] == "ok" and r[1] == big + b"\x90\x00" and
             c.calls_named("Transmit")[-1]["recv_len"] == 65538 and
             c.calls_named("Transmit")[-1]["send"] == cmd,

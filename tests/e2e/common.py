@@ -12,6 +12,21 @@ BUILD = os.environ.get("O", os.path.join(TOP, "build"))
 SERVER = os.path.join(BUILD, "rdp-server", "vscard-rdp-server")
 
 
+def agent_priv_args():
+    """vscard-rdp-server arguments for its agents when this runs as root
+    (the VM) or with CAP_NET_ADMIN: the agent refuses those privileges
+    unless told --allow-privileged."""
+    priv = os.geteuid() == 0
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    priv = priv or bool(int(line.split()[1], 16) >> 12 & 1)
+    except OSError:
+        pass
+    return ["--agent-arg=--allow-privileged"] if priv else []
+
+
 class Results:
     def __init__(self, tag):
         self.tag = tag

@@ -16,8 +16,8 @@ import subprocess
 import threading
 import time
 
-from common import (BUILD, HERE, SERVER, TOP, Xvfb, free_port, stop, wait_for,
-                    wait_port, xfreerdp_cmd)
+from common import (BUILD, HERE, SERVER, TOP, Xvfb, agent_priv_args, free_port, stop,
+                    wait_for, wait_port, xfreerdp_cmd)
 
 PY = "/usr/bin/python3"     # Debian's, for pyscard and virtualsmartcard
 VPCD_PORT = 35990           # vpcd slot 0; slot 1 is VPCD_PORT + 1
@@ -148,7 +148,8 @@ class Scene:
         agent = os.path.join(BUILD, "agent", "vscard-agent")
         self.server = self.spawn([SERVER, "--test-mode", "--port", str(self.port),
                                   "--agent", agent, "--pool", "0",
-                                  "--linger-ms", str(self.linger_ms)], "rdp-server.log")
+                                  "--linger-ms", str(self.linger_ms)] + agent_priv_args(),
+                                 "rdp-server.log")
         if not wait_port(self.port, 60):
             raise RuntimeError("vscard-rdp-server does not listen")
 

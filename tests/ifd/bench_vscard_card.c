@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench-ifd: the vscard back-end.  Binds a slot over libvscard like
- * vscard-testcard; insert = CARD_SET present with a T=1 ATR, remove =
- * CARD_SET absent; requests are answered with tc_apdu_respond().
+ * vscard-testcard; insert = a card-present command on the binding file
+ * with a T=1 ATR, remove = card absent; requests read from the binding
+ * file are answered with tc_apdu_respond().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "apdu.h"
 #include "bench_ifd.h"
 #include "vscard_nl.h"
@@ -15,95 +18,81 @@
 #define SCARD_E_UNSUPPORTED_FEATURE_	0x80100022U
 
 struct vscard_card_be {
-	struct vscard_nl *nl;
-	uint32_t pool, slot;
+	int fd;				/* the binding file, non-blocking */
 	bool present;
 	uint8_t atr[VSCARD_ATR_MAX];
 	size_t atr_len;
+	struct vscard_req_buf req;
 	uint8_t buf[VSCARD_DATA_MAX];
 };
 
-/* The completion of @req (response bytes in v->buf). */
-static void answer(struct vscard_card_be *v, const struct vscard_attrs *req,
-		   struct vscard_done *dp)
+/* The completion of v->req (response bytes in v->buf or v->req). */
+static void answer(struct vscard_card_be *v, struct vscard_done *dp)
 {
-	struct vscard_done d = {
-		.pool = req->pool, .slot = req->slot, .req_id = req->req_id,
-		.result = -1, .protocols = -1,
-	};
+	const struct vscard_msg *m = &v->req.msg;
+	struct vscard_done d = { .req_id = m->id };
 	unsigned int delay;
 	long n;
 
 	if (!v->present) {
 		d.status = -ENOMEDIUM;
-	} else if (req->req_type == VSCARD_REQ_POWER) {
-		if (req->req_code != VSCARD_POWER_DOWN) {
+	} else if (m->type == VSCARD_REQ_POWER) {
+		if (m->code != VSCARD_POWER_DOWN) {
 			d.data = v->atr;
 			d.len = v->atr_len;
 			d.protocols = VSCARD_PROTO_T1;
 		}
-	} else if (req->req_type == VSCARD_REQ_TRANSMIT) {
-		n = tc_apdu_respond(req->data, req->data_len, v->buf,
+	} else if (m->type == VSCARD_REQ_TRANSMIT) {
+		n = tc_apdu_respond(v->req.data, m->len, v->buf,
 				    sizeof(v->buf), &delay);
-		if (n < 0 || (size_t)n > req->req_rx_max) {
+		if (n < 0 || (size_t)n > m->rx_max) {
 			d.status = -ENOBUFS;
 		} else {
 			d.data = v->buf;
 			d.len = (size_t)n;
 		}
-	} else if (req->req_type == VSCARD_REQ_CONTROL) {
-		d.data = req->data;	/* echo, like vscard-testcard */
-		d.len = req->data_len;
-	} else if (req->req_type == VSCARD_REQ_GET_ATTRIB) {
+	} else if (m->type == VSCARD_REQ_CONTROL) {
+		d.data = v->req.data;	/* echo, like vscard-testcard */
+		d.len = m->len;
+	} else if (m->type == VSCARD_REQ_GET_ATTRIB) {
 		d.status = -EIO;
 		d.result = SCARD_E_UNSUPPORTED_FEATURE_;
 	}
 	*dp = d;
 }
 
-/* Read every unsolicited message, answer every request, until idle. */
+/* Answer every queued request, until the binding file has none. */
 static int drain(struct vscard_card_be *v)
 {
-	do {
-		struct vscard_attrs m;
-		int err;
+	for (;;) {
+		struct vscard_done d;
+		int err = vscard_binding_read(v->fd, &v->req);
 
-		while ((err = vscard_nl_next(v->nl, &m)) != -EAGAIN) {
-			if (!err)
-				vscard_attrs_release(&m);
-			else if (err != -ENOBUFS)
-				return err;
-		}
-		/* Each completion fetches the next request (REQ_NEXT). */
-		err = vscard_nl_req_get(v->nl, &m);
-		while (!err && m.req_id) {
-			struct vscard_attrs next;
-			struct vscard_done d;
-
-			answer(v, &m, &d);
-			err = vscard_nl_req_done_fetch(v->nl, &d, &next);
-			vscard_attrs_release(&m);
-			m = next;
-		}
-		vscard_attrs_release(&m);
+		if (err == -EAGAIN)
+			return 0;
+		if (err)
+			return err;
+		if (v->req.msg.type == VSCARD_MSG_CANCEL)
+			continue;
+		answer(v, &d);
+		err = vscard_binding_done(v->fd, &d);
 		if (err && err != -ENOENT)
 			return err;
-	} while (vscard_nl_queued(v->nl));
-	return 0;
+	}
 }
 
 static int card_set(struct vscard_card_be *v, bool present)
 {
 	struct vscard_card c = {
 		.present = present,
-		.atr = present ? v->atr : NULL,
-		.atr_len = present ? v->atr_len : 0,
-		.protocols = present ? (int64_t)VSCARD_PROTO_T1 : -1,
+		.atr = v->atr,
+		.atr_len = v->atr_len,
+		.protocols = VSCARD_PROTO_T1,
 	};
 	int err;
 
 	v->present = present;
-	err = vscard_nl_card_set(v->nl, v->pool, v->slot, &c);
+	err = vscard_binding_card(v->fd, &c);
 	return err ? err : drain(v);
 }
 
@@ -119,7 +108,7 @@ static int vscard_remove(void *priv)
 
 static int vscard_fd(void *priv)
 {
-	return vscard_nl_fd(((struct vscard_card_be *)priv)->nl);
+	return ((struct vscard_card_be *)priv)->fd;
 }
 
 static int vscard_serve(void *priv)
@@ -131,7 +120,7 @@ static void vscard_destroy(void *priv)
 {
 	struct vscard_card_be *v = priv;
 
-	vscard_nl_close(v->nl);	/* unbinds the slot */
+	close(v->fd);	/* ends the binding (no linger) */
 	free(v);
 }
 
@@ -152,23 +141,33 @@ void *bench_vscard_new(uint32_t pool, int32_t slot)
 		.key_len = sizeof(key) - 1, .reader_name = "bench-ifd card",
 		.linger_ms = -1, .timeout_ms = -1,
 	};
-	int err;
+	struct vscard_nl *nl = NULL;
+	struct vscard_bound r;
+	int err, fl;
 
 	if (!v)
 		return NULL;
-	v->pool = pool;
 	v->atr_len = tc_atr_default(VSCARD_PROTO_T1, v->atr, sizeof(v->atr));
-	err = vscard_nl_open(&v->nl, VSCARD_NL_NONBLOCK, 0);
+	err = vscard_nl_open(&nl, 0, 0);
 	if (!err)
-		err = vscard_nl_bind(v->nl, &b, &v->slot, NULL);
+		err = vscard_nl_bind(nl, &b, &r);
+	if (!err) {
+		/* the socket is only needed for BIND */
+		fl = fcntl(r.fd, F_GETFL);
+		if (fl < 0 || fcntl(r.fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			err = -errno;
+			close(r.fd);
+		}
+	}
 	if (err) {
 		fprintf(stderr, "bench-ifd: vscard bind pool %u slot %d: %s %s\n",
 			pool, slot, strerror(-err),
-			v->nl ? vscard_nl_errmsg(v->nl) : "");
-		if (v->nl)
-			vscard_nl_close(v->nl);
+			nl ? vscard_nl_errmsg(nl) : vscard_nl_open_strerror(err));
+		vscard_nl_close(nl);
 		free(v);
 		return NULL;
 	}
+	vscard_nl_close(nl);
+	v->fd = r.fd;
 	return v;
 }

@@ -44,7 +44,7 @@ def err(fn):
 fd = os.open("/dev/vscard1", os.O_RDWR)
 buf = bytearray(4)
 fcntl.ioctl(fd, IOC_VERSION, buf)
-res("VERSION ioctl is 1.2", struct.unpack("=I", buf)[0] == 0x10002)
+res("VERSION ioctl is 2.0", struct.unpack("=I", buf)[0] == 0x20000)
 p = select.poll()
 p.register(fd, select.POLLIN | select.POLLPRI | select.POLLOUT)
 ev = p.poll(0)
@@ -93,7 +93,7 @@ while off + 4 <= len(r):
     if atype == 3:  # CTRL_ATTR_VERSION
         ver = struct.unpack_from("=I", r, off + 4)[0]
     off += (alen + 3) & ~3
-res("genetlink family vscard registered, version 0x10002 (ABI 1.2)", mtype == 0x10 and ver == 0x10002)
+res("genetlink family vscard registered, version 0x20000 (ABI 2.0)", mtype == 0x10 and ver == 0x20000)
 PY
 }
 
@@ -103,9 +103,9 @@ guest() {
 	nok insmod build/kmod/$k/module/vscard.ko slots=17
 	T="module $k: insmod slots=3 pool0_uid=12 pool0_gid=34"
 	ok insmod build/kmod/$k/module/vscard.ko slots=3 pool0_uid=12 pool0_gid=34
-	T="module $k: nodes vscard0..2 are char devices, 0600 12:34"
+	T="module $k: nodes vscard0..2 are char devices, 0660 12:34 (a group was given)"
 	ok test "$(stat -c '%F %a %u:%g' /dev/vscard0 /dev/vscard1 /dev/vscard2 | sort -u)" = \
-		"character special file 600 12:34"
+		"character special file 660 12:34"
 	T="module $k: no vscard3"
 	ok test ! -e /dev/vscard3 -a ! -e /sys/class/vscard/vscard3
 	T="module $k: sysfs pool/slot/state/epoch/reader_name"

@@ -20,6 +20,10 @@
 #include "encode.h"
 #include "log.h"
 
+/* Retry delay of a reader whose binding the kernel ended (reader_model.c
+ * retries a failed BIND after the same time). */
+#define AGENT_REBIND_MS	5000
+
 void agent_stop(struct agent *a, int code)
 {
 	if (!a->stop)
@@ -258,6 +262,25 @@ void agent_kernel_cancel(struct agent *a, uint32_t slot, uint64_t req_id)
 	rm_cancel(a, slot, req_id);
 }
 
+/*
+ * The kernel ended a binding (an administrator's UNBIND, the pool deleted):
+ * the reader is unbound as if its BIND had failed, so the usual retry binds
+ * it again (to the same or another slot) and reports its card; while the
+ * pool is gone that BIND fails and is retried.  Its requests in progress
+ * complete into the void (-ENODEV).
+ */
+void agent_kernel_unbound(struct agent *a, uint32_t slot)
+{
+	struct reader *r = rm_find_slot(a, slot);
+
+	if (!r)
+		return;
+	log_warn("rm: slot %u (\"%s\") unbound by the kernel; binding again in %u ms",
+		 slot, r->name, AGENT_REBIND_MS);
+	r->bound = false;
+	r->bind_retry_at = now_ms() + AGENT_REBIND_MS;
+}
+
 static void on_kernel(struct ev_handler *h, uint32_t events)
 {
 	struct agent *a = (struct agent *)((char *)h - offsetof(struct agent, kern_h));
@@ -396,15 +419,17 @@ static int setup(struct agent *a)
 	ct_init(&a->ct, 1);
 	a->next_uid = MONITOR_OWNER + 1;
 
-	if (a->cfg.fake_kernel_fd >= 0)
+	if (a->cfg.fake_kernel_fd >= 0) {
 		a->kp = kernel_fake_open(a->cfg.fake_kernel_fd, a->cfg.pool);
-	else
-		a->kp = kernel_nl_open(a->cfg.pool, &err);
-	if (!a->kp) {
-		log_err("kernel: cannot open the vscard netlink family: %s%s",
-			strerror(-err), err == -ENOENT ? " (is vscard.ko loaded?)" : "");
-		return AGENT_EXIT_KERNEL;
+		if (!a->kp)
+			log_err("kernel: fake kernel fd %d unusable",
+				a->cfg.fake_kernel_fd);
+	} else {
+		a->kp = kernel_nl_open(a->cfg.pool, &err);	/* logs why */
 	}
+	if (!a->kp)
+		return AGENT_EXIT_KERNEL;
+	a->kp->agent = a;
 	a->kern_h.fd = a->kp->ops->fd(a->kp);
 	a->kern_h.cb = on_kernel;
 	if (evloop_add(&a->loop, &a->kern_h, EPOLLIN))
@@ -467,6 +492,7 @@ int agent_attach_for_test(struct agent *a, int chan_fd, int kern_fd)
 	a->kp = kernel_fake_open(kern_fd, a->cfg.pool);
 	if (!a->kp)
 		return -ENOMEM;
+	a->kp->agent = a;
 	if (svc_io_init(&a->chan, chan_fd))
 		return -ENOMEM;
 	a->chan_up = true;
@@ -486,7 +512,8 @@ int agent_run(struct agent *a)
 			break;
 		}
 		if (a->kp && a->kern_h.fd >= 0) {
-			/* Commands may have queued unsolicited kernel messages. */
+			/* Kernel work that arrived during this iteration (a cheap,
+			 * non-blocking look: the fd would also report it). */
 			if (a->kp->ops->process(a->kp, a))
 				agent_stop(a, AGENT_EXIT_KERNEL);
 		}

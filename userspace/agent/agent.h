@@ -27,6 +27,7 @@ enum agent_exit {
 	AGENT_EXIT_USAGE = 2,		/* bad command line */
 	AGENT_EXIT_KERNEL = 3,		/* vscard module unavailable or refused us */
 	AGENT_EXIT_CHANNEL = 4,		/* channel transport or framing error */
+	AGENT_EXIT_PRIVILEGED = 5,	/* root or CAP_NET_ADMIN, no --allow-privileged */
 };
 
 struct agent_config {
@@ -40,7 +41,7 @@ struct agent_config {
 	uint32_t txn_idle_ms;		/* release the remote transaction after */
 	bool transactions;		/* hold a remote transaction (default) */
 	int fake_kernel_fd;		/* --fake-kernel-fd, -1 for vscard.ko */
-	uint8_t key[VSCARD_KEY_MAX];	/* --session-key */
+	uint8_t key[VSCARD_KEY_MAX];	/* --session-key-fd, VSCARD_SESSION_KEY */
 	size_t key_len;
 };
 
@@ -77,6 +78,7 @@ enum monitor_state {
 	MON_LIST,
 	MON_GSC,
 	MON_BACKOFF,			/* timer, then relist / re-arm */
+	MON_GAVE_UP,			/* too many failures: idle until re-announce */
 };
 
 struct monitor {
@@ -85,6 +87,8 @@ struct monitor {
 	struct esc_blob ctx;
 	bool relist;			/* reader list must be fetched again */
 	uint64_t backoff_until;
+	uint32_t failures;		/* consecutive failed calls (scard_client.c) */
+	uint64_t gsc_since;		/* when the pending GSC was sent */
 	uint32_t gsc_cid;
 	bool gsc_pending;
 	uint32_t pnp_count;		/* readers the client reported */
@@ -191,6 +195,11 @@ void scard_device_ready(struct agent *a);
 void scard_device_gone(struct agent *a, const char *why);
 void scard_completion(struct agent *a, const struct ct_entry *e,
 		      uint32_t io_status, const uint8_t *out, size_t out_len);
+/* A completion for a request given up on (timed out, cancelled) earlier. */
+void scard_late_completion(struct agent *a, const struct ct_entry *e,
+			   const uint8_t *out, size_t out_len);
+/* The smart-card device was announced again (same DeviceId). */
+void scard_device_reannounced(struct agent *a);
 void scard_timeout(struct agent *a, const struct ct_entry *e);
 void scard_tick(struct agent *a, uint64_t now);
 void scard_teardown(struct agent *a);

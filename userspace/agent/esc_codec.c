@@ -260,6 +260,17 @@ int esc_dec_return(uint32_t ioctl, const uint8_t *p, size_t len,
 	return 0;
 }
 
+int esc_salvage_context(const uint8_t *p, size_t len, struct esc_blob *ctx)
+{
+	struct rdpesc_context c;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (rdpesc_salvage_context(p, len, &c) < 0)
+		return -EBADMSG;
+	from_ctx(ctx, &c);
+	return ctx->len ? 0 : -EBADMSG;
+}
+
 const char *esc_ioctl_name(uint32_t ioctl)
 {
 	return scard_ioctl_name(ioctl);

@@ -93,6 +93,12 @@ struct esc_return {
  */
 int esc_dec_return(uint32_t ioctl, const uint8_t *p, size_t len,
 		   struct esc_return *r, void *arena, size_t arena_len);
+/*
+ * The context an EstablishContext OutputBuffer that esc_dec_return()
+ * rejected still carries, only to release it: 0 and *ctx, or -EBADMSG when
+ * there is none (error code, or the context bytes themselves unreadable).
+ */
+int esc_salvage_context(const uint8_t *p, size_t len, struct esc_blob *ctx);
 const char *esc_ioctl_name(uint32_t ioctl);
 
 #endif

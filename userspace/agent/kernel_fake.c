@@ -11,6 +11,8 @@
  *                 DONE <slot> <req_id> <status> <result> <protocols|-1> <hex|->
  * test -> agent:  REQ <slot> <req_id> <type> <code> <rx_max> <hex|->
  *                 CANCEL <slot> <req_id>
+ *                 UNBOUND <slot>  (the kernel ended the binding: the
+ *                                  binding file read end of file)
  *                 BUSY <0|1>      (1: every BIND fails with -EBUSY)
  */
 #include <errno.h>
@@ -224,6 +226,13 @@ static void handle_line(struct fake_kernel *f, struct agent *a, char *line)
 	}
 	if (sscanf(line, "CANCEL %u %llu", &slot, &id) == 2) {
 		agent_kernel_cancel(a, slot, id);
+		return;
+	}
+	if (sscanf(line, "UNBOUND %u", &slot) == 1) {
+		if (slot < FAKE_SLOTS && f->slots[slot].bound) {
+			f->slots[slot].bound = false;
+			agent_kernel_unbound(a, slot);
+		}
 		return;
 	}
 	if (strlen(line) < sizeof(hex) &&

@@ -213,6 +213,7 @@ static void on_device_announce(struct agent *a, const uint8_t *p, size_t len)
 			/* FreeRDP announces the smart card twice: idempotent. */
 			log_debug("rdpdr: smart card %u announced again", dev.device_id);
 			device_reply(a, dev.device_id, RDP_STATUS_SUCCESS);
+			scard_device_reannounced(a);	/* retries again if given up */
 			continue;
 		}
 		if (d->have_scard) {
@@ -275,6 +276,12 @@ static void on_completion(struct agent *a, const uint8_t *p, size_t len)
 	case CT_LATE:
 		log_info("rdpdr: late completion CompletionId %u (%s, epoch %u) dropped",
 			 rsp.c.completion_id, esc_ioctl_name(e.ioctl), e.epoch);
+		/*
+		 * Same epoch: the client still holds what it created for it
+		 * (a context); after a reset it dropped everything itself.
+		 */
+		if (!bad && rsp.c.io_status == 0 && e.epoch == a->ct.epoch)
+			scard_late_completion(a, &e, rsp.output, rsp.output_len);
 		return;
 	case CT_UNKNOWN:
 		log_warn("rdpdr: completion for unknown CompletionId %u dropped",

@@ -14,8 +14,74 @@
 #include <rdpcodec/text.h>
 
 #define PNP_NAME		"\\\\?PnP?\\Notification"
-#define BACKOFF_MS		1000
 #define QUIET_RETURNS_MAX	3
+
+/*
+ * Retries of the monitor's calls (EstablishContext, ListReadersW and
+ * GetStatusChangeW that fail, time out or return what cannot be decoded):
+ * the first retry after RETRY_BASE_MS, each further consecutive failure
+ * doubles the wait up to RETRY_CAP_MS, and after RETRY_MAX consecutive
+ * failures the agent says so once and stops calling the client until its
+ * smart-card device is announced again.  With the defaults that is 8
+ * attempts in about 2 minutes (1+2+4+...+32+60 s), not one a second for
+ * ever.  The count restarts only once the monitor is seen working (a
+ * GetStatusChange answered, or one that stayed armed for RETRY_CAP_MS).
+ *
+ * VSCARD_AGENT_RETRY=BASE_MS,CAP_MS,MAX overrides the three (the tests use
+ * it to run the whole sequence in a second; vscard-agent(8)).
+ */
+#define RETRY_BASE_MS		1000
+#define RETRY_CAP_MS		60000
+#define RETRY_MAX		8
+#define RETRY_ENV		"VSCARD_AGENT_RETRY"
+
+struct retry_policy {
+	uint32_t base_ms, cap_ms, max;
+};
+
+static struct retry_policy retry_policy(void)
+{
+	static struct retry_policy p;
+	static bool done;
+	unsigned int base, cap, max;
+	const char *v;
+	char end;
+
+	if (done)
+		return p;
+	done = true;
+	p = (struct retry_policy){ RETRY_BASE_MS, RETRY_CAP_MS, RETRY_MAX };
+	v = getenv(RETRY_ENV);
+	if (!v)
+		return p;
+	if (sscanf(v, "%u,%u,%u%c", &base, &cap, &max, &end) == 3 &&
+	    base > 0 && cap >= base && cap <= 3600000 && max > 0 && max <= 1000) {
+		p = (struct retry_policy){ base, cap, max };
+		log_info("scard: retries from %s: %u ms doubling to %u ms, %u attempts",
+			 RETRY_ENV, base, cap, max);
+	} else {
+		log_warn("scard: %s=\"%s\" ignored (BASE_MS,CAP_MS,MAX)", RETRY_ENV, v);
+	}
+	return p;
+}
+
+static bool blob_eq(const struct esc_blob *x, const struct esc_blob *y)
+{
+	return x->len == y->len && !memcmp(x->b, y->b, x->len);
+}
+
+/* ReleaseContext on the client; nobody waits for the reply. */
+static void release_remote_context(struct agent *a, const struct esc_blob *ctx)
+{
+	struct bytebuf b;
+
+	bb_init(&b);
+	esc_enc_context(&b, ctx);
+	if (scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0,
+		       a->cfg.call_timeout_ms, NULL) == 0)
+		log_debug("scard: ReleaseContext sent (%u-byte context)", ctx->len);
+	bb_free(&b);
+}
 
 int scard_send(struct agent *a, uint64_t owner, uint32_t ioctl,
 	       struct bytebuf *in, uint32_t out_len, uint32_t timeout_ms,
@@ -49,13 +115,67 @@ void scard_cancel_context(struct agent *a, uint64_t owner,
 
 /* ---- monitor --------------------------------------------------------- */
 
-static void mon_backoff(struct agent *a, bool relist)
+/* Wait @ms, then relist or re-arm (scard_tick()). */
+static void mon_wait(struct agent *a, bool relist, uint32_t ms)
 {
 	struct monitor *m = &a->mon;
 
 	m->state = MON_BACKOFF;
 	m->relist = m->relist || relist;
-	m->backoff_until = now_ms() + BACKOFF_MS;
+	m->backoff_until = now_ms() + ms;
+}
+
+/* The monitor stops using its context: the client is told to release it. */
+static void mon_drop_ctx(struct agent *a)
+{
+	struct monitor *m = &a->mon;
+
+	if (m->have_ctx)
+		release_remote_context(a, &m->ctx);
+	m->have_ctx = false;
+	m->gsc_pending = false;
+}
+
+/*
+ * Too many failures in a row: stop calling the client (one error line)
+ * until the device is announced again.  The monitor's context is released;
+ * without a monitor the remote readers' state cannot be followed, so they
+ * go too (reader_free() releases their I/O contexts on the client).
+ */
+static void mon_give_up(struct agent *a, const char *why)
+{
+	struct monitor *m = &a->mon;
+
+	log_err("scard: the client's smart-card service failed %u times in a row "
+		"(last: %s); giving up until the smart-card device is announced again",
+		m->failures, why);
+	mon_drop_ctx(a);
+	m->state = MON_GAVE_UP;
+	m->relist = false;
+	rm_update_list(a, NULL, 0);
+}
+
+/*
+ * A monitor call failed: retry after an exponential backoff, or give up
+ * after the last allowed attempt.
+ */
+static void mon_retry(struct agent *a, bool relist, const char *why)
+{
+	struct retry_policy p = retry_policy();
+	struct monitor *m = &a->mon;
+	uint32_t ms = p.base_ms;
+	uint32_t i;
+
+	if (m->failures < UINT32_MAX)
+		m->failures++;
+	if (m->failures >= p.max) {
+		mon_give_up(a, why);
+		return;
+	}
+	for (i = 1; i < m->failures && ms < p.cap_ms; i++)
+		ms = ms > p.cap_ms / 2 ? p.cap_ms : ms * 2;
+	log_info("scard: %s; retry %u of %u in %u ms", why, m->failures, p.max - 1, ms);
+	mon_wait(a, relist, ms);
 }
 
 static void mon_establish(struct agent *a)
@@ -69,7 +189,7 @@ static void mon_establish(struct agent *a)
 		       a->cfg.call_timeout_ms, NULL) == 0)
 		m->state = MON_ESTABLISH;
 	else
-		mon_backoff(a, true);
+		mon_retry(a, true, "EstablishContext not sent");
 	bb_free(&b);
 }
 
@@ -85,7 +205,7 @@ static void mon_list(struct agent *a)
 		       a->cfg.call_timeout_ms, NULL) == 0)
 		m->state = MON_LIST;
 	else
-		mon_backoff(a, true);
+		mon_retry(a, true, "ListReadersW not sent");
 	bb_free(&b);
 }
 
@@ -116,8 +236,9 @@ static void mon_gsc(struct agent *a)
 		       16 + 16 + 48 * n, 0, &m->gsc_cid) == 0) {
 		m->state = MON_GSC;
 		m->gsc_pending = true;
+		m->gsc_since = now_ms();
 	} else {
-		mon_backoff(a, false);
+		mon_retry(a, false, "GetStatusChangeW not sent");
 	}
 	bb_free(&b);
 }
@@ -183,19 +304,20 @@ static void mon_gsc_done(struct agent *a, const struct esc_return *ret)
 	struct monitor *m = &a->mon;
 	bool changed = false;
 	struct reader *r;
+	char why[80];
 	uint32_t i;
 
 	m->gsc_pending = false;
 	if (ret->rc == SCARD_E_CANCELLED) {
-		log_debug("scard: monitor GetStatusChange cancelled");
-		mon_backoff(a, true);
+		mon_retry(a, true, "monitor GetStatusChange cancelled by the client");
 		return;
 	}
 	if (ret->rc != SCARD_S_SUCCESS && ret->rc != SCARD_E_TIMEOUT) {
-		log_info("scard: monitor GetStatusChange rc 0x%08x, relisting", ret->rc);
-		mon_backoff(a, true);
+		snprintf(why, sizeof(why), "monitor GetStatusChange rc 0x%08x", ret->rc);
+		mon_retry(a, true, why);
 		return;
 	}
+	m->failures = 0;	/* an answer: the monitor works */
 	if (ret->rc == SCARD_S_SUCCESS && ret->n_states >= 1) {
 		const struct esc_state *pnp = &ret->states[0];
 
@@ -223,7 +345,7 @@ static void mon_gsc_done(struct agent *a, const struct esc_return *ret)
 	if (!changed && ++m->quiet_returns >= QUIET_RETURNS_MAX) {
 		/* A client that returns at once without a change: slow down. */
 		m->quiet_returns = 0;
-		mon_backoff(a, false);
+		mon_wait(a, false, retry_policy().base_ms);
 		return;
 	}
 	if (changed)
@@ -231,53 +353,69 @@ static void mon_gsc_done(struct agent *a, const struct esc_return *ret)
 	mon_gsc(a);
 }
 
-static void mon_completion(struct agent *a, const struct ct_entry *e,
+/*
+ * A completion of the monitor.  Returns true if the monitor took the
+ * context of an EstablishContext reply (it releases it itself from then
+ * on); any other context the client created is released by the caller.
+ */
+static bool mon_completion(struct agent *a, const struct ct_entry *e,
 			   uint32_t io_status, const struct esc_return *ret,
 			   int dec_err)
 {
 	struct monitor *m = &a->mon;
 	bool failed = io_status != 0 || dec_err;
+	char why[96];
 
 	switch (e->ioctl) {
 	case SCARD_IOCTL_ACCESSSTARTEDEVENT:
 		log_info("scard: AccessStartedEvent io 0x%08x rc 0x%08x",
 			 io_status, failed ? 0 : ret->rc);
-		return;
+		return false;
 	case SCARD_IOCTL_CANCEL:
 		log_debug("scard: monitor Cancel done rc 0x%08x", ret->rc);
-		return;
+		return false;
 	case SCARD_IOCTL_ESTABLISHCONTEXT:
+		if (m->state != MON_ESTABLISH || m->have_ctx) {
+			/* Not the attempt in progress: never overwrite a context. */
+			log_debug("scard: stray monitor EstablishContext reply");
+			return false;
+		}
 		if (failed || ret->rc != 0 || ret->ctx.len == 0) {
-			log_warn("scard: monitor EstablishContext failed (io 0x%08x rc 0x%08x)",
-				 io_status, failed ? 0 : ret->rc);
-			mon_backoff(a, true);
-			m->have_ctx = false;
-			return;
+			snprintf(why, sizeof(why),
+				 "monitor EstablishContext failed (io 0x%08x rc 0x%08x%s)",
+				 io_status, failed ? 0 : ret->rc,
+				 dec_err ? ", reply not decodable" : "");
+			mon_retry(a, true, why);
+			return false;
 		}
 		m->ctx = ret->ctx;
 		m->have_ctx = true;
 		log_info("scard: monitor context established (%u bytes)", m->ctx.len);
 		mon_list(a);
-		return;
+		return true;
 	case SCARD_IOCTL_LISTREADERSW:
 		if (failed) {
-			mon_backoff(a, true);
-			return;
+			snprintf(why, sizeof(why), "ListReadersW failed (io 0x%08x%s)",
+				 io_status, dec_err ? ", reply not decodable" : "");
+			mon_retry(a, true, why);
+			return false;
 		}
 		if (ret->rc == SCARD_E_NO_READERS_AVAILABLE) {
 			rm_update_list(a, NULL, 0);
 		} else if (ret->rc != 0) {
-			log_warn("scard: ListReadersW rc 0x%08x", ret->rc);
+			snprintf(why, sizeof(why), "ListReadersW rc 0x%08x", ret->rc);
 			if (ret->rc == SCARD_E_INVALID_HANDLE ||
 			    ret->rc == SCARD_E_NO_SERVICE ||
 			    ret->rc == SCARD_E_SERVICE_STOPPED) {
-				m->have_ctx = false;
-				m->state = MON_BACKOFF;
-				m->backoff_until = now_ms() + BACKOFF_MS;
-				return;
+				/*
+				 * The context is dead or its service gone:
+				 * start over with a new one.  It is released
+				 * all the same (an error reply at worst).
+				 */
+				mon_drop_ctx(a);
 			}
-			mon_backoff(a, true);
-			return;
+			mon_retry(a, true, why);
+			return false;
 		} else {
 			parse_reader_list(a, ret);
 		}
@@ -285,19 +423,49 @@ static void mon_completion(struct agent *a, const struct ct_entry *e,
 		for (struct reader *r = a->readers; r; r = r->next)
 			m->pnp_count += r->listed;
 		mon_gsc(a);
-		return;
+		return false;
 	case SCARD_IOCTL_GETSTATUSCHANGEW:
+		/* Armed that long: the monitor was working, whatever this says. */
+		if (now_ms() - m->gsc_since >= retry_policy().cap_ms)
+			m->failures = 0;
 		if (failed) {
 			m->gsc_pending = false;
-			mon_backoff(a, true);
-			return;
+			snprintf(why, sizeof(why), "monitor GetStatusChange failed (io 0x%08x%s)",
+				 io_status, dec_err ? ", reply not decodable" : "");
+			mon_retry(a, true, why);
+			return false;
 		}
 		mon_gsc_done(a, ret);
-		return;
+		return false;
 	default:
 		log_debug("scard: monitor %s done", esc_ioctl_name(e->ioctl));
-		return;
+		return false;
 	}
+}
+
+/*
+ * The context an EstablishContext reply gives us, decoded (@ret, when
+ * @dec_err is 0) or else salvaged from the raw bytes: a reply we reject may
+ * still have created a context on the client, and a server must never make
+ * its client leak.  When even the context bytes cannot be decoded
+ * (cbContext out of range, the bytes cut off or inconsistent), there is
+ * nothing we could name in a ReleaseContext: that context stays with the
+ * client until its device or the channel goes.  A non-zero ReturnCode
+ * means the client created none.
+ */
+static bool reply_context(const uint8_t *out, size_t out_len,
+			  const struct esc_return *ret, int dec_err,
+			  struct esc_blob *ctx)
+{
+	if (!dec_err) {
+		*ctx = ret->ctx;
+		return ret->rc == SCARD_S_SUCCESS && ret->ctx.len > 0;
+	}
+	if (!out || esc_salvage_context(out, out_len, ctx))
+		return false;
+	log_info("scard: the rejected EstablishContext reply still names a %u-byte context",
+		 ctx->len);
+	return true;
 }
 
 void scard_completion(struct agent *a, const struct ct_entry *e,
@@ -306,15 +474,16 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 	size_t arena_len = RDP_ARENA_FOR(out_len);
 	void *arena = malloc(arena_len);
 	struct esc_return ret;
+	struct esc_blob ctx;
+	bool created = false, taken = false;
 	int dec_err = 0;
 	struct reader *r;
 
 	memset(&ret, 0, sizeof(ret));
 	if (!arena) {
 		log_err("scard: out of memory");
-		io_status = RDP_STATUS_NO_MEMORY;
-	}
-	if (io_status == 0) {
+		dec_err = -ENOMEM;	/* undecoded: a context is still salvaged */
+	} else if (io_status == 0) {
 		dec_err = esc_dec_return(e->ioctl, out, out_len, &ret, arena, arena_len);
 		if (dec_err) {
 			log_warn("scard: malformed %s return (%zu bytes)",
@@ -325,29 +494,80 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 		log_info("scard: %s failed with IoStatus 0x%08x",
 			 esc_ioctl_name(e->ioctl), io_status);
 	}
+	/* With an IoStatus error there is no OutputBuffer, hence no context. */
+	if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT && io_status == 0)
+		created = reply_context(out, out_len, &ret, dec_err, &ctx);
+	if (!arena)
+		io_status = RDP_STATUS_NO_MEMORY;
 	log_debug("scard: <- %s CompletionId %u rc 0x%08x", esc_ioctl_name(e->ioctl),
 		  e->cid, ret.rc);
 	if (e->owner == MONITOR_OWNER) {
-		mon_completion(a, e, io_status, &ret, dec_err);
+		taken = mon_completion(a, e, io_status, &ret, dec_err);
 	} else if ((r = rm_find_uid(a, e->owner))) {
 		rm_completion(a, r, e, io_status, &ret, dec_err);
+		/* A reader that took the context holds it in r->ctx. */
+		r = rm_find_uid(a, e->owner);
+		taken = created && r && r->have_ctx && blob_eq(&r->ctx, &ctx);
 	} else {
 		log_debug("scard: %s completion with no owner (fire and forget)",
 			  esc_ioctl_name(e->ioctl));
 	}
+	if (created && !taken) {
+		/* Abandoned at once (failed reply, stray, owner gone): released. */
+		log_info("scard: releasing a remote context nobody uses");
+		release_remote_context(a, &ctx);
+	}
 	free(arena);
+}
+
+void scard_late_completion(struct agent *a, const struct ct_entry *e,
+			   const uint8_t *out, size_t out_len)
+{
+	size_t arena_len = RDP_ARENA_FOR(out_len);
+	struct esc_return ret;
+	struct esc_blob ctx;
+	void *arena;
+	int dec_err = -ENOMEM;
+
+	if (e->ioctl != SCARD_IOCTL_ESTABLISHCONTEXT || !out)
+		return;
+	/*
+	 * We gave up waiting (timeout, cancelled job) and went on without it;
+	 * whatever context the client created meanwhile is released.
+	 */
+	memset(&ret, 0, sizeof(ret));
+	arena = malloc(arena_len);
+	if (arena)
+		dec_err = esc_dec_return(e->ioctl, out, out_len, &ret, arena, arena_len);
+	if (reply_context(out, out_len, &ret, dec_err, &ctx)) {
+		log_info("scard: late EstablishContext reply: releasing its context");
+		release_remote_context(a, &ctx);
+	}
+	free(arena);
+}
+
+void scard_device_reannounced(struct agent *a)
+{
+	if (a->mon.state != MON_GAVE_UP)
+		return;
+	log_info("scard: smart-card device announced again: trying its service again");
+	scard_device_ready(a);
 }
 
 void scard_timeout(struct agent *a, const struct ct_entry *e)
 {
 	struct reader *r;
+	char why[64];
 
 	log_warn("scard: %s CompletionId %u timed out; id kept reserved",
 		 esc_ioctl_name(e->ioctl), e->cid);
 	if (e->owner == MONITOR_OWNER) {
 		if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT ||
-		    e->ioctl == SCARD_IOCTL_LISTREADERSW)
-			mon_backoff(a, true);
+		    e->ioctl == SCARD_IOCTL_LISTREADERSW) {
+			snprintf(why, sizeof(why), "monitor %s timed out",
+				 esc_ioctl_name(e->ioctl));
+			mon_retry(a, true, why);
+		}
 		return;
 	}
 	r = rm_find_uid(a, e->owner);

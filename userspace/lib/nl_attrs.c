@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Parsing of vscard netlink attributes into struct vscard_attrs. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
@@ -87,14 +86,11 @@ static uint32_t *u32_field(struct vscard_attrs *a, int t)
 	case VSCARD_A_FLAGS: return &a->flags;
 	case VSCARD_A_CARD_STATE: return &a->card_state;
 	case VSCARD_A_PROTOCOLS: return &a->protocols;
-	case VSCARD_A_REQ_TYPE: return &a->req_type;
-	case VSCARD_A_REQ_CODE: return &a->req_code;
-	case VSCARD_A_REQ_RX_MAX: return &a->req_rx_max;
-	case VSCARD_A_STATUS: return (uint32_t *)&a->status;
-	case VSCARD_A_RESULT: return &a->result;
 	case VSCARD_A_EVENT: return &a->event;
-	case VSCARD_A_OWNER_PORTID: return &a->owner_portid;
 	case VSCARD_A_PENDING: return &a->pending;
+	case VSCARD_A_FD: return &a->fd;
+	case VSCARD_A_BINDER_UID: return &a->binder_uid;
+	case VSCARD_A_BINDER_PID: return &a->binder_pid;
 	}
 	return NULL;
 }
@@ -133,38 +129,7 @@ static int parse_one(const struct nlattr *nla, struct vscard_attrs *a)
 	case VSCARD_A_STATS:
 		return parse_stats(nla, &a->stats);
 	}
-	return 0;	/* unknown or handled elsewhere (DATA, PAD) */
-}
-
-/* Concatenate every DATA attribute into one buffer. */
-static int gather_data(const struct nlattr *head, int len,
-		       struct vscard_attrs *a)
-{
-	const struct nlattr *nla;
-	size_t total = 0, off = 0;
-	int rem;
-
-	nla_for_each_attr(nla, head, len, rem) {
-		if (nla_type(nla) != VSCARD_A_DATA)
-			continue;
-		if (nla_len(nla) > VSCARD_DATA_CHUNK)
-			return -EPROTO;
-		total += nla_len(nla);
-		a->data_chunks++;
-	}
-	if (!a->data_chunks)
-		return 0;
-	a->data = malloc(total ? total : 1);
-	if (!a->data)
-		return -ENOMEM;
-	nla_for_each_attr(nla, head, len, rem) {
-		if (nla_type(nla) != VSCARD_A_DATA)
-			continue;
-		memcpy(a->data + off, nla_data(nla), nla_len(nla));
-		off += nla_len(nla);
-	}
-	a->data_len = total;
-	return 0;
+	return 0;	/* unknown (a newer module), or PAD */
 }
 
 int vscard_attrs_parse(const struct nlattr *head, int len,
@@ -187,7 +152,7 @@ int vscard_attrs_parse(const struct nlattr *head, int len,
 	}
 	if (rem > 0 && rem >= NLA_HDRLEN)
 		return -EPROTO;	/* trailing garbage that looks like a header */
-	return gather_data(head, len, out);
+	return 0;
 }
 
 int vscard_attrs_parse_msg(const void *msg, size_t len,
@@ -210,7 +175,5 @@ int vscard_attrs_parse_msg(const void *msg, size_t len,
 
 void vscard_attrs_release(struct vscard_attrs *a)
 {
-	free(a->data);
-	a->data = NULL;
-	a->data_len = 0;
+	(void)a;	/* nothing allocated today; see vscard_nl.h */
 }

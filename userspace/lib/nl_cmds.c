@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: MIT
-/* Pool, slot, bind and card commands. */
+/* Pool, slot, BIND and UNBIND commands. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include "nl_internal.h"
 
 #define PUT(expr) do { if ((expr) < 0) goto nospace; } while (0)
 
-/* Copy the (single) reply into @arg, taking ownership of its data. */
+/* Copy the (single) reply into @arg. */
 static int copy_reply(struct vscard_attrs *a, void *arg)
 {
 	struct vscard_attrs *out = arg;
 
 	vscard_attrs_release(out);
 	*out = *a;
-	a->data = NULL;
 	return 0;
 }
 
@@ -123,15 +124,32 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/*
+ * The BIND reply names a descriptor the kernel installed in this process:
+ * from here on it is ours to close, whatever else goes wrong.
+ */
+static int take_bind_reply(struct vscard_attrs *a, void *arg)
+{
+	struct vscard_attrs *out = arg;
+
+	if (vscard_attrs_has(out, VSCARD_A_FD))
+		return -EPROTO;		/* a second reply: keep the first */
+	*out = *a;
+	return 0;
+}
+
 int vscard_nl_bind(struct vscard_nl *nl, const struct vscard_bind *b,
-		   uint32_t *slot_out, uint64_t *epoch_out)
+		   struct vscard_bound *out)
 {
 	struct nl_msg *msg = vscard_nl_msg(nl, VSCARD_CMD_BIND, 0,
 					   VSCARD_KEY_MAX + VSCARD_NAME_MAX +
 					   64);
 	struct vscard_attrs r;
+	bool has_fd;
 	int err;
 
+	if (out)
+		out->fd = -1;
 	if (!msg)
 		return -ENOMEM;
 	PUT(nla_put_u32(msg, VSCARD_A_POOL, b->pool));
@@ -148,15 +166,19 @@ int vscard_nl_bind(struct vscard_nl *nl, const struct vscard_bind *b,
 	if (b->timeout_ms >= 0)
 		PUT(nla_put_u32(msg, VSCARD_A_TIMEOUT_MS,
 				(uint32_t)b->timeout_ms));
-	if (b->push && nl->version >= VSCARD_ABI_1_2)
-		PUT(nla_put_flag(msg, VSCARD_A_PUSH));
-	err = simple(nl, msg, &r);
-	if (!err && !vscard_attrs_has(&r, VSCARD_A_SLOT))
+	memset(&r, 0, sizeof(r));
+	err = vscard_nl_transact(nl, msg, take_bind_reply, &r);
+	has_fd = vscard_attrs_has(&r, VSCARD_A_FD) && r.fd <= INT_MAX;
+	if (!err && (!has_fd || !vscard_attrs_has(&r, VSCARD_A_SLOT) ||
+		     !vscard_attrs_has(&r, VSCARD_A_EPOCH)))
 		err = -EPROTO;
-	if (!err && slot_out)
-		*slot_out = r.slot;
-	if (!err && epoch_out)
-		*epoch_out = r.epoch;
+	if (has_fd && (err || !out))
+		close((int)r.fd);
+	if (!err && out) {
+		out->slot = r.slot;
+		out->epoch = r.epoch;
+		out->fd = (int)r.fd;
+	}
 	vscard_attrs_release(&r);
 	return err;
 nospace:
@@ -164,8 +186,7 @@ nospace:
 	return -EMSGSIZE;
 }
 
-int vscard_nl_unbind(struct vscard_nl *nl, uint32_t pool, uint32_t slot,
-		     int64_t linger_ms)
+int vscard_nl_unbind(struct vscard_nl *nl, uint32_t pool, uint32_t slot)
 {
 	struct nl_msg *msg = vscard_nl_msg(nl, VSCARD_CMD_UNBIND, 0, 32);
 
@@ -173,31 +194,6 @@ int vscard_nl_unbind(struct vscard_nl *nl, uint32_t pool, uint32_t slot,
 		return -ENOMEM;
 	PUT(nla_put_u32(msg, VSCARD_A_POOL, pool));
 	PUT(nla_put_u32(msg, VSCARD_A_SLOT, slot));
-	if (linger_ms >= 0)
-		PUT(nla_put_u32(msg, VSCARD_A_LINGER_MS, (uint32_t)linger_ms));
-	return simple(nl, msg, NULL);
-nospace:
-	nlmsg_free(msg);
-	return -EMSGSIZE;
-}
-
-int vscard_nl_card_set(struct vscard_nl *nl, uint32_t pool, uint32_t slot,
-		       const struct vscard_card *c)
-{
-	struct nl_msg *msg = vscard_nl_msg(nl, VSCARD_CMD_CARD_SET, 0,
-					   VSCARD_ATR_MAX + 64);
-
-	if (!msg)
-		return -ENOMEM;
-	PUT(nla_put_u32(msg, VSCARD_A_POOL, pool));
-	PUT(nla_put_u32(msg, VSCARD_A_SLOT, slot));
-	PUT(nla_put_u32(msg, VSCARD_A_CARD_STATE, c->present ?
-			VSCARD_CARD_PRESENT : VSCARD_CARD_ABSENT));
-	if (c->atr && c->atr_len)
-		PUT(nla_put(msg, VSCARD_A_ATR, (int)c->atr_len, c->atr));
-	if (c->protocols >= 0)
-		PUT(nla_put_u32(msg, VSCARD_A_PROTOCOLS,
-				(uint32_t)c->protocols));
 	return simple(nl, msg, NULL);
 nospace:
 	nlmsg_free(msg);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unsolicited messages (REQ_PUSH, REQ_NOTIFY, REQ_CANCEL, EVENT), names. */
+/* Events (the admin-only "events" group), and names for printing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <netlink/msg.h>
@@ -44,12 +44,9 @@ int vscard_nl_next(struct vscard_nl *nl, struct vscard_attrs *out)
 			return err;
 		nlh = (struct nlmsghdr *)nl->rbuf;
 		rem = (int)len;
-		for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem)) {
-			if (vscard_nl_is_async(nl, nlh))
+		for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem))
+			if (vscard_nl_is_event(nl, nlh))
 				vscard_nl_queue_push(nl, nlh, nlh->nlmsg_len);
-			else
-				vscard_nl_note_error(nl, nlh);
-		}
 	}
 }
 
@@ -67,13 +64,7 @@ const char *vscard_cmd_name(unsigned int cmd)
 		[VSCARD_CMD_SLOT_GET] = "slot-get",
 		[VSCARD_CMD_BIND] = "bind",
 		[VSCARD_CMD_UNBIND] = "unbind",
-		[VSCARD_CMD_CARD_SET] = "card-set",
-		[VSCARD_CMD_REQ_GET] = "req-get",
-		[VSCARD_CMD_REQ_DONE] = "req-done",
-		[VSCARD_CMD_REQ_NOTIFY] = "req-notify",
-		[VSCARD_CMD_REQ_CANCEL] = "req-cancel",
 		[VSCARD_CMD_EVENT] = "event",
-		[VSCARD_CMD_REQ_PUSH] = "req-push",
 	};
 
 	return cmd < sizeof(names) / sizeof(names[0]) && names[cmd] ?
@@ -107,6 +98,8 @@ const char *vscard_req_type_name(unsigned int type)
 		[VSCARD_REQ_SET_ATTRIB] = "set-attrib",
 	};
 
+	if (type == VSCARD_MSG_CANCEL)
+		return "cancel";
 	return type < sizeof(names) / sizeof(names[0]) && names[type] ?
 	       names[type] : "unknown";
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Socket setup: family and group resolution, buffer sizes, extended acks. */
+/*
+ * Socket setup: family resolution and version check, events group,
+ * buffer sizes, extended acks.
+ */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <netlink/netlink.h>
@@ -11,10 +15,20 @@
 #include <netlink/genl/family.h>
 #include "nl_internal.h"
 
-/* Room for several 64 KiB+ messages (REQ_GET replies, REQ_DONE sends). */
+/*
+ * Room for a burst of events (an admin's monitor: the forced size; others
+ * get what net.core.rmem_max allows, plenty for dumps and replies).
+ */
 #define VSCARD_NL_SOCKBUF	(1 << 20)
-/* Larger than any message of the family (VSCARD_DATA_MAX + headers). */
-#define VSCARD_NL_RBUF		(256 << 10)
+/*
+ * Larger than any datagram of the family: replies and events are small,
+ * and a dump datagram is at most 32 KiB (netlink_dump()'s largest skb).
+ */
+#define VSCARD_NL_RBUF		(64 << 10)
+
+#define VSCARD_STR_(x)	#x
+#define VSCARD_STR(x)	VSCARD_STR_(x)
+#define VSCARD_ABI_STR	VSCARD_STR(VSCARD_ABI_MAJOR) "." VSCARD_STR(VSCARD_ABI_MINOR)
 
 static int nle_to_errno(int nle)
 {
@@ -121,6 +135,10 @@ int vscard_nl_open(struct vscard_nl **out, unsigned int flags,
 		goto fail;
 	}
 	nl->version = family_version(nl->sk);
+	if (nl->version >> 16 != VSCARD_ABI_MAJOR) {
+		err = -EPROTONOSUPPORT;
+		goto fail;
+	}
 	if (flags & VSCARD_NL_EVENTS) {
 		nl->events_grp = genl_ctrl_resolve_grp(nl->sk, VSCARD_GENL_NAME,
 						       VSCARD_MCGRP_EVENTS);
@@ -139,6 +157,20 @@ int vscard_nl_open(struct vscard_nl **out, unsigned int flags,
 fail:
 	vscard_nl_close(nl);
 	return err;
+}
+
+const char *vscard_nl_open_strerror(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "the vscard netlink family is not registered (is vscard.ko loaded?)";
+	case -EPROTONOSUPPORT:
+		return "vscard.ko speaks another ABI major version than this program (built for ABI "
+		       VSCARD_ABI_STR "): install matching versions";
+	case -EPERM:
+		return "joining the vscard events group needs CAP_NET_ADMIN";
+	}
+	return strerror(-err);
 }
 
 void vscard_nl_close(struct vscard_nl *nl)
@@ -187,14 +219,3 @@ uint32_t vscard_nl_err_missing(const struct vscard_nl *nl)
 	return nl->err_missing;
 }
 
-uint64_t vscard_nl_overruns(const struct vscard_nl *nl)
-{
-	return nl->overruns;
-}
-
-uint64_t vscard_nl_async_errors(const struct vscard_nl *nl, int *last)
-{
-	if (last)
-		*last = nl->async_last;
-	return nl->async_errors;
-}

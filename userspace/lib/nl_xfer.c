@@ -25,10 +25,8 @@ int vscard_nl_recv(struct vscard_nl *nl, bool block, size_t *len)
 			    MSG_TRUNC | (block ? 0 : MSG_DONTWAIT));
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		if (errno == ENOBUFS) {
-			nl->overruns++;
+		if (errno == ENOBUFS)
 			nl->overrun_pending = true;
-		}
 		return -errno;
 	}
 	if ((size_t)n > nl->rbuf_size)
@@ -42,8 +40,7 @@ void vscard_nl_queue_push(struct vscard_nl *nl, const void *msg, size_t len)
 	struct vscard_queued *q = malloc(sizeof(*q) + len);
 
 	if (!q) {
-		nl->overruns++;
-		nl->overrun_pending = true;
+		nl->overrun_pending = true;	/* lost, like an overrun */
 		return;
 	}
 	q->next = NULL;
@@ -57,18 +54,15 @@ void vscard_nl_queue_push(struct vscard_nl *nl, const void *msg, size_t len)
 	nl->q_len++;
 }
 
-int vscard_nl_is_async(const struct vscard_nl *nl, const void *msg)
+bool vscard_nl_is_event(const struct vscard_nl *nl, const void *msg)
 {
 	const struct nlmsghdr *nlh = msg;
 	const struct genlmsghdr *gh = nlmsg_data(nlh);
 
 	if (nlh->nlmsg_type != nl->family ||
 	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
-		return 0;
-	return gh->cmd == VSCARD_CMD_REQ_PUSH ||
-	       gh->cmd == VSCARD_CMD_REQ_NOTIFY ||
-	       gh->cmd == VSCARD_CMD_REQ_CANCEL ||
-	       gh->cmd == VSCARD_CMD_EVENT;
+		return false;
+	return gh->cmd == VSCARD_CMD_EVENT;
 }
 
 /* Extended ack TLVs starting at @off inside the error/done message. */
@@ -137,8 +131,7 @@ struct nl_msg *vscard_nl_msg(struct vscard_nl *nl, uint8_t cmd, int nlm_flags,
 	return msg;
 }
 
-static int send_msg(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
-		    uint32_t *seq)
+static int send_msg(struct vscard_nl *nl, struct nl_msg *msg, uint32_t *seq)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct nlmsghdr *nlh;
@@ -146,36 +139,13 @@ static int send_msg(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 
 	nl_complete_msg(nl->sk, msg);
 	nlh = nlmsg_hdr(msg);
-	if (ack)
-		nlh->nlmsg_flags |= NLM_F_ACK;
-	else
-		nlh->nlmsg_flags &= ~NLM_F_ACK;
+	nlh->nlmsg_flags |= NLM_F_ACK;
 	*seq = nlh->nlmsg_seq;
 	do {
 		n = sendto(vscard_nl_fd(nl), nlh, nlh->nlmsg_len, 0,
 			   (struct sockaddr *)&sa, sizeof(sa));
 	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : 0;
-}
-
-int vscard_nl_send_noack(struct vscard_nl *nl, struct nl_msg *msg)
-{
-	uint32_t seq;
-	int err = send_msg(nl, msg, false, &seq);
-
-	nlmsg_free(msg);
-	return err;
-}
-
-void vscard_nl_note_error(struct vscard_nl *nl, const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e = nlmsg_data(nlh);
-
-	if (nlh->nlmsg_type != NLMSG_ERROR ||
-	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e) || !e->error)
-		return;
-	nl->async_errors++;
-	nl->async_last = e->error;
 }
 
 /* Deliver one reply message to @fn; returns @fn's result. */
@@ -195,16 +165,13 @@ static int deliver(const struct nlmsghdr *nlh, vscard_nl_reply_fn fn,
 }
 
 /*
- * @ack false: a command that always answers with exactly one reply
- * message or an error; saves the separate ack datagram (hot path).
- *
  * The kernel answers a command (not a dump) while sending it, so once
  * the socket reported an overrun, the answer is either queued already or
  * was the message lost: draining the queue without finding it means lost,
  * -ENOBUFS, instead of waiting forever.
  */
-static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
-		    vscard_nl_reply_fn fn, void *arg)
+int vscard_nl_transact(struct vscard_nl *nl, struct nl_msg *msg,
+		       vscard_nl_reply_fn fn, void *arg)
 {
 	bool dump = nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP;
 	bool overrun = false;
@@ -213,7 +180,7 @@ static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 
 	nl->errmsg[0] = 0;
 	nl->err_missing = 0;
-	err = send_msg(nl, msg, ack, &seq);
+	err = send_msg(nl, msg, &seq);
 	nlmsg_free(msg);
 	if (err)
 		return err;
@@ -224,7 +191,7 @@ static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 
 		err = vscard_nl_recv(nl, !overrun || dump, &len);
 		if (err == -ENOBUFS) {
-			overrun = true;	/* lost: maybe an async message */
+			overrun = true;	/* lost: maybe an event */
 			continue;
 		}
 		if (err == -EAGAIN && overrun && !dump)
@@ -234,15 +201,12 @@ static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 		nlh = (struct nlmsghdr *)nl->rbuf;
 		rem = (int)len;
 		for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem)) {
-			if (vscard_nl_is_async(nl, nlh)) {
+			if (vscard_nl_is_event(nl, nlh)) {
 				vscard_nl_queue_push(nl, nlh, nlh->nlmsg_len);
 				continue;
 			}
-			if (nlh->nlmsg_seq != seq) {
-				/* stale, or the error of a no-ack command */
-				vscard_nl_note_error(nl, nlh);
-				continue;
-			}
+			if (nlh->nlmsg_seq != seq)
+				continue;	/* stale */
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				err = handle_error(nl, nlh);
 				return err ? err : cb_err;
@@ -253,21 +217,6 @@ static int transact(struct vscard_nl *nl, struct nl_msg *msg, bool ack,
 			}
 			if (nlh->nlmsg_type == nl->family && !cb_err)
 				cb_err = deliver(nlh, fn, arg);
-			if (nlh->nlmsg_type == nl->family && !ack &&
-			    !(nlh->nlmsg_flags & NLM_F_MULTI))
-				return cb_err;
 		}
 	}
-}
-
-int vscard_nl_transact(struct vscard_nl *nl, struct nl_msg *msg,
-		       vscard_nl_reply_fn fn, void *arg)
-{
-	return transact(nl, msg, true, fn, arg);
-}
-
-int vscard_nl_transact_noack(struct vscard_nl *nl, struct nl_msg *msg,
-			     vscard_nl_reply_fn fn, void *arg)
-{
-	return transact(nl, msg, false, fn, arg);
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 #
-# libvscard: static netlink client library.
+# libvscard: static client library of the vscard ABI (netlink, binding files).
 #   $(O)/lib/libvscard.a      normal build
 #   $(O)/lib/libvscard-san.a  ASan+UBSan build for unit tests
 # Consumers: -I$(CURDIR)/userspace/lib $(USER_CPPFLAGS) $(NL_CFLAGS), link

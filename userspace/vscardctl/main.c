@@ -14,13 +14,17 @@ static void usage(FILE *f)
 "  pools                         list pools\n"
 "  slots [--pool N]              list slots (of one pool)\n"
 "  show POOL SLOT                show everything about one slot\n"
-"  monitor                       print events until interrupted\n"
+"  unbind POOL SLOT              end a slot's binding or linger now\n"
+"  monitor                       print events until interrupted (admin)\n"
 "  pool-new --slots N [--uid U] [--gid G]\n"
-"                                create a pool, print its id\n"
-"  pool-del POOL                 delete a pool\n"
+"                                create a pool, print its id (admin)\n"
+"  pool-del POOL                 delete a pool (admin)\n"
 "\n"
 "  -j, --json    machine-readable output (monitor: one object per line)\n"
 "  -h, --help    this help\n"
+"\n"
+"Only the pools the caller owns are shown and may be unbound; admin\n"
+"(CAP_NET_ADMIN) commands see and manage every pool.\n"
 "\n"
 "Exit status: 0 success, 1 the kernel refused or failed the command\n"
 "(its message is printed), 2 bad usage, 3 vscard.ko is not loaded.\n",
@@ -137,6 +141,17 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_unbind(struct ctl *c, int argc, char **argv)
+{
+	uint32_t pool, slot;
+	int err;
+
+	if (argc != 3 || parse_u32(argv[1], &pool) || parse_u32(argv[2], &slot))
+		return VSCARDCTL_USAGE;
+	err = vscard_nl_unbind(c->nl, pool, slot);
+	return err ? fail(c, "unbind", err) : 0;
+}
+
 static int cmd_monitor(struct ctl *c, int argc, char **argv)
 {
 	if (argc != 1)
@@ -212,6 +227,7 @@ static const struct {
 	{ "pools", cmd_pools, 0 },
 	{ "slots", cmd_slots, 0 },
 	{ "show", cmd_show, 0 },
+	{ "unbind", cmd_unbind, 0 },
 	{ "monitor", cmd_monitor, VSCARD_NL_EVENTS },
 	{ "pool-new", cmd_pool_new, 0 },
 	{ "pool-del", cmd_pool_del, 0 },
@@ -254,9 +270,8 @@ int main(int argc, char **argv)
 	}
 	err = vscard_nl_open(&c.nl, commands[i].nl_flags, 0);
 	if (err) {
-		fprintf(stderr, "vscardctl: %s\n", err == -ENOENT ?
-			"the vscard netlink family is not registered (load vscard.ko)" :
-			strerror(-err));
+		fprintf(stderr, "vscardctl: %s: %s\n", commands[i].name,
+			vscard_nl_open_strerror(err));
 		return err == -ENOENT ? VSCARDCTL_NOMODULE : VSCARDCTL_ERR;
 	}
 	rc = commands[i].fn(&c, argc - optind, argv + optind);

@@ -35,7 +35,7 @@ struct field {
 	const char *name;
 	int attr;
 	enum { F_U32, F_U64, F_HEX64, F_STR, F_ATR, F_FLAGS, F_PROTO,
-	       F_S32, F_EVENT, F_KEY, F_CARD, F_SET } kind;
+	       F_EVENT, F_KEY, F_CARD } kind;
 	size_t off;
 };
 
@@ -62,12 +62,10 @@ static const struct field fields[] = {
 	FLD("key_hash", VSCARD_A_KEY_HASH, F_HEX64, key_hash),
 	FLD("linger_ms", VSCARD_A_LINGER_MS, F_U32, linger_ms),
 	FLD("timeout_ms", VSCARD_A_TIMEOUT_MS, F_U32, timeout_ms),
-	FLD("owner_portid", VSCARD_A_OWNER_PORTID, F_U32, owner_portid),
+	FLD("binder_uid", VSCARD_A_BINDER_UID, F_U32, binder_uid),
+	FLD("binder_pid", VSCARD_A_BINDER_PID, F_U32, binder_pid),
 	FLD("pending", VSCARD_A_PENDING, F_U32, pending),
-	FLD("push", VSCARD_A_PUSH, F_SET, present),
 	FLD("req_id", VSCARD_A_REQ_ID, F_HEX64, req_id),
-	FLD("status", VSCARD_A_STATUS, F_S32, status),
-	FLD("result", VSCARD_A_RESULT, F_U32, result),
 };
 
 static const struct { const char *name; int id; size_t off; } stats[] = {
@@ -116,9 +114,6 @@ static void field_value(struct ctl *c, const struct vscard_attrs *a,
 	case F_U32:
 		fprintf(c->out, "%" PRIu32, *(const uint32_t *)p);
 		break;
-	case F_S32:
-		fprintf(c->out, "%" PRId32, *(const int32_t *)p);
-		break;
 	case F_U64:
 		fprintf(c->out, "%" PRIu64, *(const uint64_t *)p);
 		break;
@@ -158,9 +153,6 @@ static void field_value(struct ctl *c, const struct vscard_attrs *a,
 		break;
 	case F_CARD:
 		fprintf(c->out, c->json ? "\"%s\"" : "%s", card_word(a));
-		break;
-	case F_SET:	/* a flag attribute: shown only when present */
-		fputs(c->json ? "true" : "yes", c->out);
 		break;
 	}
 }
@@ -230,19 +222,26 @@ void ctl_print_object(struct ctl *c, const struct vscard_attrs *a)
 
 void ctl_print_slot_header(struct ctl *c)
 {
-	fprintf(c->out, "%-4s %-4s %-14s %-9s %-7s %-6s %-7s %s\n", "POOL",
-		"SLOT", "DEVICE", "STATE", "CARD", "EPOCH", "PENDING",
-		"READER");
+	fprintf(c->out, "%-4s %-4s %-14s %-9s %-7s %-6s %-7s %-13s %s\n",
+		"POOL", "SLOT", "DEVICE", "STATE", "CARD", "EPOCH", "PENDING",
+		"BINDER", "READER");
 }
 
 void ctl_print_slot_row(struct ctl *c, const struct vscard_attrs *a)
 {
-	char dev[32];
+	char dev[32], binder[32] = "-";
 
 	snprintf(dev, sizeof(dev), "/dev/vscard%u", a->minor);
-	fprintf(c->out, "%-4u %-4u %-14s %-9s %-7s %-6" PRIu64 " %-7u %s\n",
+	/* uid/pid of the binder; the pid is absent outside its pid ns */
+	if (vscard_attrs_has(a, VSCARD_A_BINDER_UID) &&
+	    vscard_attrs_has(a, VSCARD_A_BINDER_PID))
+		snprintf(binder, sizeof(binder), "%u/%u", a->binder_uid,
+			 a->binder_pid);
+	else if (vscard_attrs_has(a, VSCARD_A_BINDER_UID))
+		snprintf(binder, sizeof(binder), "%u/-", a->binder_uid);
+	fprintf(c->out, "%-4u %-4u %-14s %-9s %-7s %-6" PRIu64 " %-7u %-13s %s\n",
 		a->pool, a->slot, dev, ctl_slot_state(a->flags),
-		card_word(a), a->epoch, a->pending,
+		card_word(a), a->epoch, a->pending, binder,
 		*a->reader_name ? a->reader_name : "-");
 }
 

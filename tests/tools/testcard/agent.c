@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* vscard-testcard: binding, card state and answering requests. */
+/*
+ * vscard-testcard: binding (netlink BIND/UNBIND), card state and answering
+ * requests through the binding file.
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "apdu.h"
 #include "testcard.h"
 
@@ -38,23 +43,35 @@ int tc_bind(struct testcard *tc)
 {
 	struct vscard_bind b = {
 		.pool = tc->o.pool,
-		.slot = tc->bound ? (int32_t)tc->slot : tc->o.slot,
+		.slot = tc->have_slot ? (int32_t)tc->slot : tc->o.slot,
 		.key = tc->o.key,
 		.key_len = tc->o.key_len,
 		.reader_name = tc->o.reader_name,
 		.linger_ms = tc->o.linger_ms,
 		.timeout_ms = tc->o.timeout_ms,
 	};
-	int err;
+	struct vscard_bound r;
+	int err, fl;
 
-	err = vscard_nl_bind(tc->nl, &b, &tc->slot, &tc->epoch);
+	if (tc->bfd >= 0)
+		return -EALREADY;
+	err = vscard_nl_bind(tc->nl, &b, &r);
 	if (err) {
 		fprintf(stderr, "vscard-testcard: bind: %s%s%s\n",
 			strerror(-err), *vscard_nl_errmsg(tc->nl) ? ": " : "",
 			vscard_nl_errmsg(tc->nl));
 		return err;
 	}
-	tc->bound = true;
+	fl = fcntl(r.fd, F_GETFL);
+	if (fl < 0 || fcntl(r.fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		err = -errno;
+		close(r.fd);
+		return err;
+	}
+	tc->bfd = r.fd;
+	tc->slot = r.slot;
+	tc->epoch = r.epoch;
+	tc->have_slot = true;
 	tc->present = false;
 	print_state(tc, "bound");
 	if (tc->o.card)
@@ -62,17 +79,51 @@ int tc_bind(struct testcard *tc)
 	return 0;
 }
 
-int tc_unbind(struct testcard *tc, int64_t linger_ms)
+/* Forget the binding file; answers still waiting go with it. */
+static void drop_binding(struct testcard *tc, const char *how)
 {
-	int err = vscard_nl_unbind(tc->nl, tc->o.pool, tc->slot, linger_ms);
+	struct tc_delayed *e;
 
-	if (err) {
-		fprintf(stderr, "vscard-testcard: unbind: %s %s\n",
-			strerror(-err), vscard_nl_errmsg(tc->nl));
-		return err;
+	while ((e = tc->delayed)) {
+		tc->delayed = e->next;
+		free(e->buf);
+		free(e);
 	}
-	tc->bound = false;
-	printf("unbound pool=%u slot=%u\n", tc->o.pool, tc->slot);
+	close(tc->bfd);
+	tc->bfd = -1;
+	tc->present = false;
+	printf("unbound pool=%u slot=%u%s\n", tc->o.pool, tc->slot, how);
+}
+
+void tc_ended(struct testcard *tc)
+{
+	drop_binding(tc, " by=kernel");
+}
+
+/* End the binding with no linger: UNBIND, then close the file. */
+int tc_unbind(struct testcard *tc)
+{
+	int err = 0;
+
+	if (tc->bfd < 0)
+		return -ENOENT;
+	/* without a linger time closing is enough */
+	if (tc->o.linger_ms > 0) {
+		err = vscard_nl_unbind(tc->nl, tc->o.pool, tc->slot);
+		if (err)
+			fprintf(stderr, "vscard-testcard: unbind: %s %s\n",
+				strerror(-err), vscard_nl_errmsg(tc->nl));
+	}
+	drop_binding(tc, "");
+	return err;
+}
+
+/* Close the binding file: the slot lingers for --linger-ms, if given. */
+int tc_close(struct testcard *tc)
+{
+	if (tc->bfd < 0)
+		return -ENOENT;
+	drop_binding(tc, " closed");
 	return 0;
 }
 
@@ -80,15 +131,17 @@ int tc_card(struct testcard *tc, bool present)
 {
 	struct vscard_card c = {
 		.present = present,
-		.atr = present ? tc->o.atr : NULL,
-		.atr_len = present ? tc->o.atr_len : 0,
-		.protocols = present ? (int64_t)tc->o.protocols : -1,
+		.atr = tc->o.atr,
+		.atr_len = tc->o.atr_len,
+		.protocols = tc->o.protocols,
 	};
-	int err = vscard_nl_card_set(tc->nl, tc->o.pool, tc->slot, &c);
+	int err;
 
+	if (tc->bfd < 0)
+		return -ENOENT;
+	err = vscard_binding_card(tc->bfd, &c);
 	if (err) {
-		fprintf(stderr, "vscard-testcard: card-set: %s %s\n",
-			strerror(-err), vscard_nl_errmsg(tc->nl));
+		fprintf(stderr, "vscard-testcard: card: %s\n", strerror(-err));
 		return err;
 	}
 	tc->present = present;
@@ -103,28 +156,25 @@ static uint32_t active_protocol(const struct testcard *tc)
 	       VSCARD_PROTO_T0;
 }
 
-/* Compute the answer to @req into @d (d->data malloc()ed into *buf). */
-static void answer(struct testcard *tc, const struct vscard_attrs *req,
+/* Compute the answer to @m into @d (d->data malloc()ed into *buf). */
+static void answer(struct testcard *tc, const struct vscard_req_buf *m,
 		   struct vscard_done *d, uint8_t **buf, unsigned int *delay)
 {
+	const struct vscard_msg *req = &m->msg;
 	size_t cap = VSCARD_DATA_MAX;
 	long n;
 
 	*delay = tc->o.delay_ms;
 	*buf = NULL;
 	memset(d, 0, sizeof(*d));
-	d->pool = req->pool;
-	d->slot = req->slot;
-	d->req_id = req->req_id;
-	d->result = -1;
-	d->protocols = -1;
+	d->req_id = req->id;
 	if (!tc->present) {
 		d->status = -ENOMEDIUM;
 		return;
 	}
-	switch (req->req_type) {
+	switch (req->type) {
 	case VSCARD_REQ_POWER:
-		if (req->req_code == VSCARD_POWER_DOWN)
+		if (req->code == VSCARD_POWER_DOWN)
 			return;
 		d->data = tc->o.atr;
 		d->len = tc->o.atr_len;
@@ -138,7 +188,7 @@ static void answer(struct testcard *tc, const struct vscard_attrs *req,
 			d->status = -ENOMEM;
 			return;
 		}
-		n = tc_apdu_respond(req->data, req->data_len, *buf, cap, &slow);
+		n = tc_apdu_respond(m->data, req->len, *buf, cap, &slow);
 		if (n < 0) {
 			d->status = -ENOBUFS;
 			return;
@@ -150,19 +200,19 @@ static void answer(struct testcard *tc, const struct vscard_attrs *req,
 	}
 	case VSCARD_REQ_CONTROL:
 		/* every control code echoes its input */
-		if (req->data_len) {
-			*buf = malloc(req->data_len);
+		if (req->len) {
+			*buf = malloc(req->len);
 			if (!*buf) {
 				d->status = -ENOMEM;
 				return;
 			}
-			memcpy(*buf, req->data, req->data_len);
+			memcpy(*buf, m->data, req->len);
 			d->data = *buf;
-			d->len = req->data_len;
+			d->len = req->len;
 		}
 		break;
 	case VSCARD_REQ_GET_ATTRIB:
-		if (req->req_code == TC_ATTR_VENDOR_NAME) {
+		if (req->code == TC_ATTR_VENDOR_NAME) {
 			d->data = "vscard-testcard";
 			d->len = sizeof("vscard-testcard");
 		} else {
@@ -176,28 +226,27 @@ static void answer(struct testcard *tc, const struct vscard_attrs *req,
 		d->status = -EOPNOTSUPP;
 		return;
 	}
-	if (!tc->o.ignore_rx_max && d->len > req->req_rx_max) {
-		d->status = -ENOBUFS;
-		d->len = 0;
+	if (!tc->o.ignore_rx_max && d->len > req->rx_max) {
+		d->status = -ENOBUFS;	/* d->len: the length needed */
 		d->data = NULL;
 	}
 }
 
 static int complete(struct testcard *tc, struct vscard_done *d)
 {
-	int err = vscard_nl_req_done(tc->nl, d);
+	int err = vscard_binding_done(tc->bfd, d);
 
 	if (tc->o.verbose)
 		printf("done id=%#llx status=%d len=%zu err=%d\n",
 		       (unsigned long long)d->req_id, d->status, d->len, err);
 	if (err && err != -ENOENT)
-		fprintf(stderr, "vscard-testcard: req-done %#llx: %s %s\n",
-			(unsigned long long)d->req_id, strerror(-err),
-			vscard_nl_errmsg(tc->nl));
+		fprintf(stderr, "vscard-testcard: done %#llx: %s\n",
+			(unsigned long long)d->req_id, strerror(-err));
 	tc->completed++;
 	if (tc->o.exit_after && tc->completed >= tc->o.exit_after)
 		tc->quit = true;
-	return err == -ENOENT ? 0 : err;
+	/* -ENOENT: timed out or aborted; -ENODEV: the binding ended */
+	return err == -ENOENT || err == -ENODEV ? 0 : err;
 }
 
 static void delay_answer(struct testcard *tc, struct vscard_done *d,
@@ -223,45 +272,6 @@ static void delay_answer(struct testcard *tc, struct vscard_done *d,
 	*pp = e;
 }
 
-/* Fetch and answer every pending request until REQ_GET says -ENOENT. */
-int tc_drain(struct testcard *tc)
-{
-	for (;;) {
-		struct vscard_attrs req;
-		struct vscard_done d;
-		unsigned int delay;
-		uint8_t *buf;
-		int err;
-
-		if (tc->hang || tc->quit)
-			return 0;
-		err = vscard_nl_req_get(tc->nl, &req);
-		if (err == -ENOENT)
-			return 0;
-		if (err) {
-			fprintf(stderr, "vscard-testcard: req-get: %s %s\n",
-				strerror(-err), vscard_nl_errmsg(tc->nl));
-			return err;
-		}
-		tc->fetched++;
-		if (tc->o.verbose)
-			printf("req id=%#llx slot=%u type=%s code=%#x len=%zu rx_max=%u\n",
-			       (unsigned long long)req.req_id, req.slot,
-			       vscard_req_type_name(req.req_type), req.req_code,
-			       req.data_len, req.req_rx_max);
-		answer(tc, &req, &d, &buf, &delay);
-		vscard_attrs_release(&req);
-		if (delay) {
-			delay_answer(tc, &d, buf, delay);
-			continue;
-		}
-		err = complete(tc, &d);
-		free(buf);
-		if (err)
-			return err;
-	}
-}
-
 /* Drop a delayed answer the kernel cancelled. */
 static void cancel(struct testcard *tc, uint64_t id)
 {
@@ -276,6 +286,60 @@ static void cancel(struct testcard *tc, uint64_t id)
 			free(e);
 			return;
 		}
+	}
+}
+
+static int handle_request(struct testcard *tc)
+{
+	const struct vscard_msg *req = &tc->msg->msg;
+	struct vscard_done d;
+	unsigned int delay;
+	uint8_t *buf;
+	int err;
+
+	tc->fetched++;
+	if (tc->o.verbose)
+		printf("req id=%#llx slot=%u type=%s code=%#x len=%u rx_max=%u\n",
+		       (unsigned long long)req->id, tc->slot,
+		       vscard_req_type_name(req->type), req->code, req->len,
+		       req->rx_max);
+	answer(tc, tc->msg, &d, &buf, &delay);
+	if (delay) {
+		delay_answer(tc, &d, buf, delay);
+		return 0;
+	}
+	err = complete(tc, &d);
+	free(buf);
+	return err;
+}
+
+/* Read and answer every queued message of the binding file. */
+int tc_drain(struct testcard *tc)
+{
+	for (;;) {
+		int err;
+
+		if (tc->hang || tc->quit || tc->bfd < 0)
+			return 0;
+		err = vscard_binding_read(tc->bfd, tc->msg);
+		if (err == -EAGAIN)
+			return 0;
+		if (err == -ENODEV) {
+			tc_ended(tc);
+			return 0;
+		}
+		if (err) {
+			fprintf(stderr, "vscard-testcard: read: %s\n",
+				strerror(-err));
+			return err;
+		}
+		if (tc->msg->msg.type == VSCARD_MSG_CANCEL) {
+			cancel(tc, tc->msg->msg.id);
+			continue;
+		}
+		err = handle_request(tc);
+		if (err)
+			return err;
 	}
 }
 
@@ -301,53 +365,4 @@ int tc_next_due_ms(const struct testcard *tc, uint64_t now_ms)
 	if (tc->delayed->due_ms <= now_ms)
 		return 0;
 	return (int)(tc->delayed->due_ms - now_ms);
-}
-
-static void print_event(const struct vscard_attrs *ev)
-{
-	printf("event %s pool=%u", vscard_event_name(ev->event), ev->pool);
-	if (vscard_attrs_has(ev, VSCARD_A_SLOT))
-		printf(" slot=%u", ev->slot);
-	printf("\n");
-}
-
-/* Handle every queued or readable unsolicited message. */
-int tc_handle_async(struct testcard *tc)
-{
-	bool drain = false;
-	int err;
-
-	for (;;) {
-		struct vscard_attrs m;
-
-		err = vscard_nl_next(tc->nl, &m);
-		if (err == -EAGAIN)
-			break;
-		if (err == -ENOBUFS) {
-			drain = true;	/* lost notifications: fetch anyway */
-			continue;
-		}
-		if (err)
-			return err;
-		switch (m.cmd) {
-		case VSCARD_CMD_REQ_NOTIFY:
-			drain = true;
-			break;
-		case VSCARD_CMD_REQ_CANCEL:
-			cancel(tc, m.req_id);
-			break;
-		case VSCARD_CMD_EVENT:
-			if (tc->o.verbose)
-				print_event(&m);
-			break;
-		}
-		vscard_attrs_release(&m);
-		if (drain) {
-			err = tc_drain(tc);
-			if (err)
-				return err;
-			drain = false;
-		}
-	}
-	return 0;
 }

@@ -67,7 +67,10 @@ int tc_command(struct testcard *tc, char *line)
 	} else if (!strcmp(line, "remove")) {
 		err = tc_card(tc, false);
 	} else if (!strcmp(line, "unbind")) {
-		err = tc_unbind(tc, arg && *arg ? strtoll(arg, NULL, 0) : -1);
+		/* the linger time is given at bind: see "close" */
+		err = arg && *arg ? -EINVAL : tc_unbind(tc);
+	} else if (!strcmp(line, "close")) {
+		err = tc_close(tc);
 	} else if (!strcmp(line, "rebind") || !strcmp(line, "bind")) {
 		err = tc_bind(tc);
 	} else if (!strcmp(line, "hang")) {
@@ -81,8 +84,8 @@ int tc_command(struct testcard *tc, char *line)
 		printf("stats fetched=%lu completed=%lu cancels=%lu\n",
 		       tc->fetched, tc->completed, tc->cancels);
 	} else if (!strcmp(line, "quit")) {
-		if (tc->bound)
-			tc_unbind(tc, -1);
+		if (tc->bfd >= 0)
+			tc_unbind(tc);
 		tc->quit = true;
 	} else {
 		fprintf(stderr, "vscard-testcard: unknown command '%s'\n", line);

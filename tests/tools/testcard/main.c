@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * vscard-testcard: a test agent emulating one card reader with a
- * deterministic card on the vscard netlink ABI (see --help).
+ * deterministic card: it binds a slot over netlink and serves it through
+ * the binding file (see --help).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 #include "apdu.h"
 #include "testcard.h"
@@ -26,7 +27,8 @@ static void usage(FILE *f)
 "  --key STR           session key (default \"testcard-<pid>\")\n"
 "  --key-hex HEX       session key as hex bytes\n"
 "  --reader-name STR   remote reader name (default \"vscard Test Reader\")\n"
-"  --linger-ms N       keep the slot reserved N ms after this agent dies\n"
+"  --linger-ms N       keep the slot reserved N ms after the binding file is\n"
+"                      closed ('close', or this agent dies)\n"
 "  --timeout-ms N      default request deadline of the binding\n"
 "  --no-card           start with the reader empty\n"
 "  --atr HEX           ATR (default: built from --protocols)\n"
@@ -36,13 +38,14 @@ static void usage(FILE *f)
 "  --eof-quit          quit at end of the command input\n"
 "  --exit-after N      quit after answering N requests\n"
 "  --delay-ms N        wait N ms before every answer\n"
-"  --hang              do not fetch requests until the 'resume' command\n"
+"  --hang              do not read requests until the 'resume' command\n"
 "  --ignore-rx-max     send responses larger than the caller accepts\n"
 "  -v, --verbose       print every request and completion\n"
 "  -h, --help          this help\n"
 "\n"
-"Commands, one per line: insert [ATRHEX] | remove | unbind [LINGER_MS] |\n"
-"rebind | hang | resume | stats | quit\n"
+"Commands, one per line: insert [ATRHEX] | remove | unbind (no linger) |\n"
+"close (close the binding file: lingers for --linger-ms) | rebind | hang |\n"
+"resume | stats | quit (unbind, exit)\n"
 "\n"
 "Card (APDUs): 00 A4 .. SELECT -> 9000; 00 84 00 00 Le GET CHALLENGE ->\n"
 "Le pattern bytes + 9000; 80 EE P1 P2 [Lc data] [Le] ECHO -> data padded\n"
@@ -52,8 +55,9 @@ static void usage(FILE *f)
 "data; GET_ATTRIB 0x10100 (vendor name) -> \"vscard-testcard\\0\".\n"
 "\n"
 "Output lines (stdout, line buffered): 'bound pool=P slot=S minor=M\n"
-"epoch=E dev=/dev/vscardM', 'inserted ...', 'removed ...', 'unbound ...',\n"
-"'cancel id=ID', with -v 'req ...' and 'done ...'.\n"
+"epoch=E dev=/dev/vscardM', 'inserted ...', 'removed ...', 'unbound ...'\n"
+"('unbound ... closed' after close, 'unbound ... by=kernel' when the\n"
+"kernel ended the binding), 'cancel id=ID', with -v 'req ...' and 'done ...'.\n"
 "Exit status: 0 after quit/--exit-after, 1 on errors, 2 on bad usage.\n",
 	      f);
 }
@@ -250,46 +254,33 @@ static int run(struct testcard *tc)
 {
 	char cmdbuf[4096];
 	size_t fill = 0;
-	int ep, cfd, err = 0;
-	struct epoll_event ev = { .events = EPOLLIN };
+	int cfd, err;
 
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		return -errno;
-	ev.data.fd = vscard_nl_fd(tc->nl);
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
-		err = -errno;
-		goto out;
-	}
 	cfd = open_commands(&tc->o);
 	if (tc->o.commands && cfd < 0) {
-		err = -errno;
 		fprintf(stderr, "vscard-testcard: %s: %s\n", tc->o.commands,
 			strerror(errno));
-		goto out;
+		return -errno;
 	}
-	ev.data.fd = cfd;
-	if (cfd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev) < 0)
-		cfd = -1;	/* e.g. stdin is a regular file: ignore it */
 	/* requests may already be waiting (rebind of a lingering slot) */
 	err = tc_drain(tc);
 	while (!err && !tc->quit) {
-		struct epoll_event evs[4];
-		int i, n, timeout = tc_next_due_ms(tc, tc_now_ms());
+		/* while hanging, only the end of the binding is watched */
+		struct pollfd p[2] = {
+			{ .fd = cfd, .events = POLLIN },
+			{ .fd = tc->bfd, .events = tc->hang ? 0 : POLLIN },
+		};
+		int n;
 
 		fflush(stdout);
-		n = epoll_wait(ep, evs, 4, timeout);
-		if (n < 0 && errno != EINTR) {
-			err = -errno;
-			break;
-		}
-		for (i = 0; i < n && !err; i++) {
-			if (evs[i].data.fd != cfd)
-				continue;
+		n = poll(p, 2, tc_next_due_ms(tc, tc_now_ms()));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && p[0].revents) {
 			err = read_commands(tc, cfd, cmdbuf, &fill,
 					    sizeof(cmdbuf));
-			if (err == -EPIPE) {
-				epoll_ctl(ep, EPOLL_CTL_DEL, cfd, NULL);
+			if (err == -EPIPE || (p[0].revents & POLLNVAL)) {
+				/* end of input, or stdin is not pollable */
 				cfd = -1;
 				err = 0;
 				if (tc->o.eof_quit)
@@ -298,11 +289,13 @@ static int run(struct testcard *tc)
 		}
 		if (!err)
 			err = tc_flush_due(tc, tc_now_ms());
-		if (!err)
-			err = tc_handle_async(tc);
+		if (err || n <= 0 || !p[1].revents || p[1].fd != tc->bfd)
+			continue;
+		if (tc->hang && (p[1].revents & (POLLHUP | POLLERR)))
+			tc_ended(tc);	/* the kernel ended it: nothing to read */
+		else
+			err = tc_drain(tc);
 	}
-out:
-	close(ep);
 	return err;
 }
 
@@ -312,23 +305,30 @@ int main(int argc, char **argv)
 	int err;
 
 	memset(&tc, 0, sizeof(tc));
+	tc.bfd = -1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if (parse_args(&tc.o, argc, argv))
 		return 2;
 	tc.hang = tc.o.hang;
+	tc.msg = malloc(sizeof(*tc.msg));
+	if (!tc.msg)
+		return 1;
 	err = vscard_nl_open(&tc.nl, VSCARD_NL_NONBLOCK, 0);
 	if (err) {
-		fprintf(stderr, "vscard-testcard: netlink: %s%s\n",
-			strerror(-err),
-			err == -ENOENT ? " (is vscard.ko loaded?)" : "");
+		fprintf(stderr, "vscard-testcard: %s\n",
+			vscard_nl_open_strerror(err));
+		free(tc.msg);
 		return 1;
 	}
 	err = tc_bind(&tc);
 	if (!err)
 		err = run(&tc);
 	fflush(stdout);
+	if (tc.bfd >= 0)
+		tc_close(&tc);
 	vscard_nl_close(tc.nl);
+	free(tc.msg);
 	if (err)
 		fprintf(stderr, "vscard-testcard: %s\n", strerror(-err));
 	return err ? 1 : 0;

@@ -41,13 +41,15 @@ struct tc_delayed {
 struct testcard {
 	struct vscard_nl *nl;
 	struct tc_opts o;
-	bool bound;
+	int bfd;			/* binding file, -1: not bound */
+	bool have_slot;		/* bound once: rebind asks for that slot */
 	uint32_t slot;
 	uint64_t epoch;
 	bool present;
 	bool hang;
 	bool quit;
-	struct tc_delayed *delayed;
+	struct tc_delayed *delayed;	/* answers for the current binding */
+	struct vscard_req_buf *msg;	/* one message read from the file */
 	unsigned long completed;
 	unsigned long fetched;
 	unsigned long cancels;
@@ -55,10 +57,12 @@ struct testcard {
 
 /* agent.c */
 int tc_bind(struct testcard *tc);
-int tc_unbind(struct testcard *tc, int64_t linger_ms);
+int tc_unbind(struct testcard *tc);
+int tc_close(struct testcard *tc);
+/* The binding file read end of file (administrative UNBIND, pool gone). */
+void tc_ended(struct testcard *tc);
 int tc_card(struct testcard *tc, bool present);
 int tc_drain(struct testcard *tc);
-int tc_handle_async(struct testcard *tc);
 int tc_flush_due(struct testcard *tc, uint64_t now_ms);
 int tc_next_due_ms(const struct testcard *tc, uint64_t now_ms);
 uint64_t tc_now_ms(void);
