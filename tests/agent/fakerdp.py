@@ -65,6 +65,7 @@ PNP = "\\\\?PnP?\\Notification"
 E_CANCELLED, E_INVALID_HANDLE, E_TIMEOUT = 0x80100002, 0x80100003, 0x8010000A
 E_NO_READERS = 0x8010002E
 W_REMOVED_CARD = 0x80100069
+E_NOT_TRANSACTED = 0x80100016
 STATE_CHANGED, STATE_EMPTY, STATE_PRESENT = 0x2, 0x10, 0x20
 
 ATR = bytes.fromhex("3bdb960080b1fe451f830031c064c7fc100001900074")
@@ -485,6 +486,7 @@ class FakeClient:
         self.contexts = {}          # ctx bytes -> scope
         self.handles = {}           # card bytes -> reader
         self.txn = {}               # card bytes -> in transaction
+        self.hgen = {}              # card bytes -> reader's event count at connect
         self.next_ctx = 0x100
         self.next_card = 0x500
         self.hook = None            # fn(cid, call) -> "hold" | "drop" | None
@@ -712,6 +714,7 @@ class FakeClient:
             h = struct.pack("<Q", self.next_card)
             self.next_card += 1
             self.handles[h] = (c["reader"], c["ctx"])
+            self.hgen[h] = self.counts.get(c["reader"], 0)
             return (NdrWriter().u32(0, 8).ref().u32(8).ref().u32(2)
                     .conf(c["ctx"]).conf(h).finish())
         # handle-based calls
@@ -724,11 +727,19 @@ class FakeClient:
             del self.handles[h]
             self.txn.pop(h, None)
             return ret_long(0)
+        # A handle from before a removal (pcsc-lite): the removal dropped
+        # its lock, so EndTransaction says NOT_TRANSACTED; every other use
+        # says REMOVED_CARD, even once a card is back.
+        stale = self.hgen.get(h, 0) != self.counts.get(reader, 0)
+        if name == "EndTransaction":
+            was = self.txn.get(h) and not stale
+            self.txn[h] = False
+            return ret_long(0 if was else E_NOT_TRANSACTED)
+        if stale:
+            self.txn[h] = False
+            return ret_long(W_REMOVED_CARD)
         if name == "BeginTransaction":
             self.txn[h] = True
-            return ret_long(0)
-        if name == "EndTransaction":
-            self.txn[h] = False
             return ret_long(0)
         if not card:
             return ret_long(W_REMOVED_CARD) if name in ("Reconnect",) else \

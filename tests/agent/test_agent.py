@@ -192,6 +192,69 @@ def test_transmit_roundtrip():
     finish(a, "transmit")
 
 
+def log_lines_above_debug(a, start, allowed=("rm: card removed from", "rm: card inserted in")):
+    """Lines at info level or above logged since line @start, except the
+    card events themselves."""
+    out = []
+    for line in a.log().splitlines()[start:]:
+        if " debug: " in line or " trace: " in line:
+            continue
+        if " info: " in line and any(x in line for x in allowed):
+            continue
+        out.append(line)
+    return out
+
+
+NEW_ATR = bytes.fromhex("3b0200ff")
+
+
+def test_card_change_power():
+    # Issue 15 item 4: after the card was taken out and put back on the
+    # client, the old handle is stale (pcsc-lite: EndTransaction
+    # NOT_TRANSACTED, Reconnect REMOVED_CARD).  pcscd's power requests for
+    # the new card must succeed, with nothing logged above debug level.
+    rd = "Remote Reader 00 00"
+    for order in ("monitor-first", "power-down-first", "power-up-first"):
+        a = Agent()
+        c = FakeClient(a)
+        wait_bound(a, c)
+        d = power_up(a, c)
+        ok = d and d[0][3] == "0" and any(c.txn.values())
+        start = len(a.log().splitlines())
+        if order == "monitor-first":
+            c.remove(rd)
+            c.pump(lambda: card_lines(a)[-1:] == ["CARD 0 0 - 0"], 3)
+            c.insert(rd, Card(atr=NEW_ATR))
+            c.pump(lambda: card_lines(a)[-1:] == ["CARD 0 1 %s 1" % NEW_ATR.hex()], 3)
+        else:
+            # Out and in before the monitor's GetStatusChange is answered:
+            # pcscd's requests reach the agent first.
+            c.counts[rd] = c.counts.get(rd, 0) + 2
+            c.readers[rd] = Card(atr=NEW_ATR)
+        req = 10
+        if order != "power-up-first":
+            a.ksend("REQ 0 %d 1 2 0 -" % req)               # POWER DOWN
+            c.pump(lambda: any(x[2] == str(req) for x in done_lines(a)), 5)
+            d = [x for x in done_lines(a) if x[2] == str(req)]
+            R.check("card out and in (%s): power down of the old card succeeds" % order,
+                    d and d[0][3] == "0", str(d))
+            req += 1
+        d = power_up(a, c, req=req)
+        R.check("card out and in (%s): power up of the new card succeeds with its ATR"
+                % order, ok and d and d[0][3] == "0" and d[0][6] == NEW_ATR.hex(), str(d))
+        c.kick_gsc()                                      # the monitor catches up
+        c.pump(lambda: card_lines(a)[-1:] == ["CARD 0 1 %s 1" % NEW_ATR.hex()], 3)
+        d = power_up(a, c, req=req + 1)
+        R.check("card out and in (%s): and again once the monitor saw it" % order,
+                d and d[0][3] == "0" and d[0][6] == NEW_ATR.hex(), str(d))
+        bad = log_lines_above_debug(a, start)
+        R.check("card out and in (%s): nothing logged above debug level" % order,
+                not bad, "\n".join(bad[:5]))
+        R.check("card out and in (%s): the stale handle is disconnected, one handle "
+                "left on the client" % order, len(c.handles) == 1, str(c.handles))
+        finish(a, "card-change-power-" + order)
+
+
 def test_txn_idle_release():
     a = Agent("--txn-idle-ms", "200")
     c = FakeClient(a)
@@ -649,11 +712,11 @@ def test_rdesktop_replies():
 
 
 # 50 ms doubling up to 400 ms, 5 attempts: the whole sequence in < 1 s
-RETRY_ENV = {"VSCARD_AGENT_RETRY": "50,400,5"}
+RETRY = ("--retry", "50,400,5")
 
 
 def test_undecodable_establish_no_leak():
-    a = Agent(env_extra=RETRY_ENV)
+    a = Agent(*RETRY)
     c = FakeClient(a)
     corrupt = [
         # ObjectBufferLength claims 8 bytes more than were sent
@@ -679,16 +742,16 @@ def test_undecodable_establish_no_leak():
     ok = c.pump(lambda: "giving up" in a.log(), 10)
     n = len(c.calls_named("EstablishContext"))
     R.check("undecodable EstablishContext replies: the agent gives up", ok, a.log_path)
-    R.check("... after 5 attempts (VSCARD_AGENT_RETRY max)", n == 5, str(n))
+    R.check("... after 5 attempts (--retry max)", n == 5, str(n))
     waits = [int(x.split(" in ")[1].split()[0]) for x in a.log().splitlines()
              if "; retry " in x]
     R.check("... waiting 50, 100, 200, 400 ms between them (doubling to the cap)",
             waits == [50, 100, 200, 400], str(waits))
     c.pump(timeout=1.5)                                 # several times the cap
     R.check("no attempt after giving up", len(c.calls_named("EstablishContext")) == n)
-    R.check("giving up is said once, at error level",
+    R.check("giving up is said once, at warning level",
             sum("giving up" in x for x in a.log().splitlines()) == 1
-            and "error: scard: the client's smart-card service failed 5 times" in a.log(),
+            and "warn: scard: the client's smart-card service failed 5 times" in a.log(),
             a.log_path)
     R.check("every context the client created is released, except the one whose "
             "bytes never arrived", set(c.contexts) == set(unreleasable) and
@@ -703,8 +766,222 @@ def test_undecodable_establish_no_leak():
     finish(a, "undecodable-establish")
 
 
+# Documented in agent.rst ("Resource bounds") and agent.h.
+CLIENT_CTX_MAX = 16
+CLIENT_HANDLES_MAX = 16
+RC_ERRORS = [0x80100001, 0x8010001D, 0x80100003, 0x8010000B, 0x80100069, 0x8010002F]
+# A release refused: anything but "no such context/handle" (INVALID_HANDLE),
+# which a client says only of what it does not hold.
+RC_RELEASE_ERRORS = [0x80100001, 0x8010001D, 0x8010000B, 0x80100069, 0x8010002F]
+
+
+def torture_hook(c, rnd, tally):
+    """Answers each call kind, at random, properly, with garbage, with an
+    error or not at all.  Garbage is either random bytes (the call was not
+    carried out) or, for calls that create or release something, the call
+    carried out and its reply spoilt (a bad RPCE header: what the agent can
+    still salvage; or random bytes for a release).  An error or silence
+    means the call was not carried out (silence: the request was lost)."""
+    def hook(cid, call):
+        name = call["ioctl"]
+        mode = rnd.choice(["ok", "ok", "ok", "garbage", "error", "silence"])
+        tally[mode] = tally.get(mode, 0) + 1
+        tally[name] = tally.get(name, 0) + 1
+        if mode == "ok":
+            return None
+        if mode == "silence":
+            return "drop"
+        if mode == "error":
+            if rnd.random() < 0.3:
+                c.complete(cid, b"", io_status=0xC0000001)
+            else:
+                rcs = RC_RELEASE_ERRORS if name in ("ReleaseContext", "Disconnect") \
+                    else RC_ERRORS
+                c.complete(cid, NdrWriter().u32(rnd.choice(rcs), 0, 0, 0, 0, 0).finish())
+            return "drop"
+        # garbage
+        if name in ("EstablishContext", "ConnectW", "ReleaseContext", "Disconnect") \
+                and rnd.random() < 0.5:
+            out = c.reply_for(call)                       # carried out...
+            if out is None:
+                return "drop"
+            if name in ("ReleaseContext", "Disconnect"):
+                out = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 24)))
+            else:
+                out = b"\x02" + out[1:]                   # ...reply spoilt
+            c.complete(cid, out)
+            return "drop"
+        c.complete(cid, bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 48))))
+        return "drop"
+    return hook
+
+
+def test_torture_client_resources():
+    a = Agent("--retry", "20,160,4", "--call-timeout-ms", "250",
+              "--request-timeout-ms", "300", "--txn-idle-ms", "50")
+    c = FakeClient(a)
+    wait_bound(a, c)
+    rnd = random.Random(1515)
+    tally = {}
+    c.hook = torture_hook(c, rnd, tally)
+    peak_ctx = peak_h = 0
+    req = 100
+    end = time.time() + float(os.environ.get("VSCARD_TORTURE_S", "12"))
+    next_announce = time.time()
+    next_cycle = time.time() + 3
+    cycles = 0
+    while time.time() < end and not a.exited():
+        if time.time() >= next_announce:              # the monitor tries again
+            c.announce()
+            next_announce = time.time() + 0.4
+        if time.time() >= next_cycle:
+            # The device goes and comes back: the client drops everything of
+            # it (the agent's only way out of a full ledger whose entries it
+            # cannot name).
+            c.remove_device()
+            c.contexts.clear()
+            c.handles.clear()
+            c.gsc.clear()
+            c.announce()
+            cycles += 1
+            next_cycle = time.time() + 3
+        # One kernel request at a time, as pcscd sends them.
+        if req == 100 or any(x[2] == str(req - 1) for x in done_lines(a)[-3:]):
+            typ = rnd.choice([(1, 1), (1, 2), (1, 3), (2, 2), (2, 2), (4, 0x00090303)])
+            arg = "00a4040000" if typ[0] == 2 else "-"
+            a.ksend("REQ 0 %d %d %d 258 %s" % (req, typ[0], typ[1], arg))
+            req += 1
+        if rnd.random() < 0.1:                        # the card comes and goes
+            rd = "Remote Reader 00 00"
+            if c.readers.get(rd):
+                c.remove(rd)
+            else:
+                c.insert(rd)
+        c.pump(timeout=0.02)
+        peak_ctx = max(peak_ctx, len(c.contexts))
+        peak_h = max(peak_h, len(c.handles))
+    R.check("torture: the agent survives %d kernel requests and %d device cycles "
+            "against a client answering %s" % (req - 100, cycles, tally),
+            not a.exited() and sum(tally.get(m, 0) for m in
+                                   ("ok", "garbage", "error", "silence")) > 100)
+    R.check("torture: the client never holds more than %d contexts (peak %d) and "
+            "%d handles (peak %d) of ours" % (CLIENT_CTX_MAX, peak_ctx,
+                                             CLIENT_HANDLES_MAX, peak_h),
+            peak_ctx <= CLIENT_CTX_MAX and peak_h <= CLIENT_HANDLES_MAX)
+    c.hook = None                                     # the client recovers
+    c.pump(timeout=0.3)
+    rc = a.stop()
+    drain_after_exit(a, c)
+    s = a.stats()
+    R.check("torture: exit 0, no sanitizer report", rc == 0 and a.sanitizer_clean(),
+            a.log_path)
+    R.check("torture: the agent's own count stayed within the bound (stats)",
+            int(s.get("peak_contexts", 99)) <= CLIENT_CTX_MAX
+            and int(s.get("peak_handles", 99)) <= CLIENT_HANDLES_MAX, str(s))
+    R.check("torture: no context and no handle left on the client after SIGTERM",
+            not c.contexts and not c.handles,
+            "%s contexts, %s handles" % ([x.hex() for x in c.contexts],
+                                         [x.hex() for x in c.handles]))
+
+
+def test_release_refused_bounded():
+    # A client that refuses every ReleaseContext and spoils every ConnectW
+    # reply: each power up fails and its context cannot be released.  The
+    # agent stops asking for new contexts at the bound, and releases them
+    # all once the client answers again (here: at exit).
+    a = Agent("--call-timeout-ms", "300")
+    c = FakeClient(a)
+    wait_bound(a, c)
+
+    def hook(cid, call):
+        if call["ioctl"] == "ReleaseContext":
+            c.complete(cid, ret_long(0x80100001))
+            return "drop"
+        if call["ioctl"] == "ConnectW":
+            c.complete(cid, b"\x01\x10\x08\x00garbage")
+            return "drop"
+        return None
+    c.hook = hook
+    peak = 0
+    for req in range(100, 140):
+        a.ksend("REQ 0 %d 1 1 64 -" % req)
+        c.pump(lambda: any(x[2] == str(req) for x in done_lines(a)), 3)
+        peak = max(peak, len(c.contexts))
+    R.check("release refused: the client holds at most %d contexts of ours "
+            "(peak %d after 40 failed power ups)" % (CLIENT_CTX_MAX, peak),
+            peak <= CLIENT_CTX_MAX)
+    R.check("release refused: the bound is said once, at warning level",
+            sum("(the bound)" in x for x in a.log().splitlines()) == 1, a.log_path)
+    c.hook = None
+    rc = a.stop()
+    drain_after_exit(a, c)
+    R.check("release refused: exit 0, every context released at exit",
+            rc == 0 and a.sanitizer_clean() and not c.contexts,
+            "%d left" % len(c.contexts))
+
+
+def test_monitor_gave_up_in_stats():
+    a = Agent(*RETRY)
+    c = FakeClient(a)
+    c.hook = lambda cid, call: (c.complete(cid, ret_long(0x8010001D)), "drop")[1] \
+        if call["ioctl"] == "EstablishContext" else None
+    c.pump(lambda: "giving up" in a.log(), 5)
+    a.proc.send_signal(signal.SIGUSR1)
+    c.pump(lambda: "monitor=gave-up" in a.log(), 3)
+    R.check("SIGUSR1 stats line: the monitor's give-up is visible",
+            "monitor=gave-up gave_up=1" in a.log(), a.log_path)
+    c.hook = None
+    c.announce()
+    wait_bound(a, c)
+    rc = a.stop()
+    s = a.stats()
+    R.check("stats at exit: the monitor works again, the give-up still counted",
+            s.get("monitor") == "watching" and s.get("gave_up") == "1", str(s))
+    R.check("gave-up-stats: exit 0, no sanitizer report", rc == 0 and a.sanitizer_clean())
+
+
+def test_retry_option():
+    import subprocess
+    bad = [subprocess.run([AGENT, "--fd", "3", "--retry", v] + PRIV_ARGS,
+                          capture_output=True).returncode
+           for v in ("0,10,3", "100,50,3", "10,20", "10,20,0", "x")]
+    R.check("--retry: malformed values are usage errors (exit 2)", bad == [2] * 5, str(bad))
+    q = subprocess.run([AGENT, "--help"], capture_output=True)
+    R.check("--help documents --retry", b"--retry BASE_MS,CAP_MS,MAX" in q.stdout)
+
+
+def test_connect_undecodable_disconnected():
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    bad = []
+
+    def hook(cid, call):
+        if call["ioctl"] == "ConnectW" and not bad:
+            before = set(c.handles)
+            out = c.reply_for(call)                     # a handle is made...
+            bad.append((set(c.handles) - before).pop())
+            c.complete(cid, b"\x02" + out[1:])          # ...the reply is spoilt
+            return "drop"
+        return None
+    c.hook = hook
+    d = power_up(a, c)
+    R.check("ConnectW reply undecodable: the request fails", d and d[0][3] != "0", str(d))
+    c.pump(lambda: bad and bad[0] not in c.handles, 3)
+    R.check("... and the handle it names is disconnected",
+            bad and bad[0] not in c.handles
+            and any(x["card"] == bad[0] for x in c.calls_named("Disconnect")),
+            "%s %s" % (bad, list(c.handles)))
+    d = power_up(a, c, req=2)
+    R.check("... the next request works", d and d[0][3] == "0", str(d))
+    finish(a, "connect-undecodable")
+    drain_after_exit(a, c)
+    R.check("... nothing left on the client after the agent exits",
+            not c.contexts and not c.handles)
+
+
 def test_late_establish_released():
-    a = Agent("--call-timeout-ms", "1000", env_extra=RETRY_ENV)
+    a = Agent("--call-timeout-ms", "1000", *RETRY)
     c = FakeClient(a)
     held = []
 
@@ -728,7 +1005,7 @@ def test_late_establish_released():
 
 
 def test_io_establish_undecodable():
-    a = Agent(env_extra=RETRY_ENV)
+    a = Agent(*RETRY)
     c = FakeClient(a)
     wait_bound(a, c)
     bad = []

@@ -107,6 +107,20 @@ int decode_rdpesc(const uint8_t *buf, size_t len, uint32_t ioctl)
 			     memcmp(ctx.v, r.establish.ctx.v, ctx.cb)))
 				die("salvaged context differs from the decoded one", ioctl, 0);
 		}
+		if (ioctl == SCARD_IOCTL_CONNECTW) {
+			struct rdpesc_handle h;
+
+			/* a handle that decodes is salvaged as the same bytes */
+			if (!rdpesc_salvage_handle(buf, len, &h))
+				ok++;
+			else
+				h.cb = 0;
+			if (!err && r.rc == 0 && r.connect.h.cb && r.connect.h.ctx.cb &&
+			    (h.cb != r.connect.h.cb || memcmp(h.v, r.connect.h.v, h.cb) ||
+			     h.ctx.cb != r.connect.h.ctx.cb ||
+			     memcmp(h.ctx.v, r.connect.h.ctx.v, h.ctx.cb)))
+				die("salvaged handle differs from the decoded one", ioctl, 0);
+		}
 	}
 	return ok;
 }

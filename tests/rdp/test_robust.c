@@ -366,6 +366,50 @@ static void salvage_context(void **state)
 	assert_int_equal(ctx.cb, 0);
 }
 
+/* The handle of a rejected ConnectW reply, for disconnecting it. */
+static void salvage_handle(void **state)
+{
+	static const uint8_t conn[56] = {
+		0x01, 0x10, 0x08, 0x00, 0xcc, 0xcc, 0xcc, 0xcc,	/* RPCE headers */
+		40, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0,					/* ReturnCode */
+		4, 0, 0, 0, 0x00, 0x00, 0x02, 0x00,		/* cbContext, referent */
+		4, 0, 0, 0, 0x04, 0x00, 0x02, 0x00,		/* cbHandle, referent */
+		2, 0, 0, 0,					/* dwActiveProtocol */
+		4, 0, 0, 0, 0x11, 0x22, 0x33, 0x44,		/* context */
+		4, 0, 0, 0, 0x55, 0x66, 0x77, 0x88,		/* handle */
+	};
+	struct rdpesc_handle h;
+	union rdpesc_return r;
+	uint8_t *p;
+
+	(void)state;
+	memcpy(b, conn, sizeof(conn));
+	assert_int_equal(dec_ret(b, sizeof(conn), SCARD_IOCTL_CONNECTW, &r), 0);
+	assert_int_equal(rdpesc_salvage_handle(b, sizeof(conn), &h), 0);
+	assert_int_equal(h.cb, r.connect.h.cb);
+	assert_memory_equal(h.v, r.connect.h.v, 4);
+	b[0] = 2;					/* RPCE version: rejected ... */
+	assert_int_equal(dec_ret(b, sizeof(conn), SCARD_IOCTL_CONNECTW, &r),
+			 RDP_ERR_MALFORMED);
+	assert_int_equal(rdpesc_salvage_handle(b, sizeof(conn), &h), 0);	/* ... salvaged */
+	assert_int_equal(h.cb, 4);
+	assert_memory_equal(h.v, "\x55\x66\x77\x88", 4);
+	assert_int_equal(h.ctx.cb, 4);
+	assert_memory_equal(h.ctx.v, "\x11\x22\x33\x44", 4);
+	for (size_t k = 0; k < sizeof(conn); k++) {	/* the handle bytes not all there */
+		p = exact(b, k);
+		assert_int_not_equal(rdpesc_salvage_handle(p, k, &h), 0);
+		assert_int_equal(h.cb, 0);
+		free(p);
+	}
+	put32(b + 16, SCARD_E_NO_SMARTCARD);		/* an error: the client made none */
+	assert_int_equal(rdpesc_salvage_handle(b, sizeof(conn), &h), RDP_ERR_MALFORMED);
+	memcpy(b, conn, sizeof(conn));
+	put32(b + 28, 17);				/* cbHandle out of range */
+	assert_int_not_equal(rdpesc_salvage_handle(b, sizeof(conn), &h), 0);
+}
+
 static void call_without_final_pad(void **state)
 {
 	/* xrdp style: EstablishContext_Call body of 4 bytes, no pad to 8 */
@@ -456,6 +500,7 @@ int main(void)
 		cmocka_unit_test(client_deviations),
 		cmocka_unit_test(rdesktop_object_buffer_length),
 		cmocka_unit_test(salvage_context),
+		cmocka_unit_test(salvage_handle),
 		cmocka_unit_test(call_without_final_pad),
 		cmocka_unit_test(rdpdr_malformed),
 	};

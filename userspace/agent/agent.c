@@ -70,6 +70,7 @@ void agent_remote_reset(struct agent *a, const char *why)
 	a->rdpdr.resets++;
 	ct_reset(&a->ct);
 	memset(&a->mon, 0, sizeof(a->mon));
+	scard_ledger_clear(a);		/* the client drops everything on reset */
 	rm_remote_lost(a, a->cfg.linger_ms);
 	rdpdr_close(a);
 }
@@ -354,10 +355,14 @@ static void on_signal(struct ev_handler *h, uint32_t events)
 void agent_log_stats(const struct agent *a)
 {
 	const struct ct_stats *s = &a->ct.stats;
+	uint32_t nc, nh;
 
+	scard_ledger_counts(a, &nc, &nh);
 	log_info("stats: issued=%llu completed=%llu late=%llu unknown=%llu "
 		 "wrong_device=%llu timeouts=%llu cancels=%llu resets=%llu "
-		 "bad_frames=%llu kernel_requests=%llu outstanding=%zu abandoned=%zu",
+		 "bad_frames=%llu kernel_requests=%llu outstanding=%zu abandoned=%zu "
+		 "monitor=%s gave_up=%llu client_contexts=%u/%u client_handles=%u/%u "
+		 "peak_contexts=%u peak_handles=%u refused=%llu",
 		 (unsigned long long)s->issued, (unsigned long long)s->completed,
 		 (unsigned long long)s->late, (unsigned long long)s->unknown,
 		 (unsigned long long)s->wrong_device, (unsigned long long)s->timeouts,
@@ -365,7 +370,10 @@ void agent_log_stats(const struct agent *a)
 		 (unsigned long long)a->rdpdr.resets,
 		 (unsigned long long)a->stats.frames_bad,
 		 (unsigned long long)a->stats.kernel_requests,
-		 ct_count(&a->ct, CT_OUTSTANDING), ct_count(&a->ct, CT_ABANDONED));
+		 ct_count(&a->ct, CT_OUTSTANDING), ct_count(&a->ct, CT_ABANDONED),
+		 scard_monitor_state(a), (unsigned long long)a->stats.monitor_gave_up,
+		 nc, CLIENT_CTX_MAX, nh, CLIENT_HANDLES_MAX, a->led.ctx_peak,
+		 a->led.h_peak, (unsigned long long)a->led.refused);
 }
 
 static int open_listen(const char *path)

@@ -30,6 +30,11 @@ enum agent_exit {
 	AGENT_EXIT_PRIVILEGED = 5,	/* root or CAP_NET_ADMIN, no --allow-privileged */
 };
 
+/* Monitor retries: 1 s doubling to 60 s, 8 attempts (scard_client.c). */
+#define RETRY_BASE_MS		1000
+#define RETRY_CAP_MS		60000
+#define RETRY_MAX		8
+
 struct agent_config {
 	int channel_fd;			/* --fd */
 	const char *listen_path;	/* --listen */
@@ -40,6 +45,9 @@ struct agent_config {
 	uint32_t call_timeout_ms;	/* every other IOCTL */
 	uint32_t txn_idle_ms;		/* release the remote transaction after */
 	bool transactions;		/* hold a remote transaction (default) */
+	uint32_t retry_base_ms;		/* --retry BASE_MS,CAP_MS,MAX: the */
+	uint32_t retry_cap_ms;		/*   monitor's retries (scard_client.c) */
+	uint32_t retry_max;		/*   0: the defaults below */
 	int fake_kernel_fd;		/* --fake-kernel-fd, -1 for vscard.ko */
 	uint8_t key[VSCARD_KEY_MAX];	/* --session-key-fd, VSCARD_SESSION_KEY */
 	size_t key_len;
@@ -97,6 +105,44 @@ struct monitor {
 	uint64_t gsc_uid[ESC_STATES_MAX]; /* reader of each state (0: PnP) */
 };
 
+/*
+ * What the agent may hold on the client, at most (Documentation/agent.rst,
+ * "Resource bounds"): one monitor context and one I/O context per remote
+ * reader (READERS_MAX) in use, plus contexts whose release the client has
+ * not confirmed yet; one handle per I/O context in use, plus the same slack.
+ */
+#define CLIENT_CTX_MAX		16
+#define CLIENT_HANDLES_MAX	16
+
+/*
+ * The ledger of what the agent may have made the client create: every
+ * EstablishContext / ConnectW sent takes an entry, which goes only once the
+ * client says it created none (an error ReturnCode, an IoStatus error) or
+ * confirms its release (ReleaseContext / Disconnect answered with success or
+ * SCARD_E_INVALID_HANDLE; releasing a context also ends its handles), or
+ * when the device or the channel goes.  An entry with no name (the reply
+ * never came, or its bytes could not be read) cannot be released and stays
+ * counted.  A new EstablishContext / ConnectW is refused while the ledger
+ * is full: the client's resources stay bounded whatever it answers.
+ */
+struct led_entry {
+	bool used;
+	bool named;			/* value known (ctx, and card for handles) */
+	bool pending;			/* the creating call is unanswered: cid */
+	bool releasing;			/* Release/Disconnect sent: rel_cid */
+	uint32_t cid, rel_cid;
+	struct esc_blob ctx;
+	struct esc_blob card;		/* handles only */
+};
+
+struct ledger {
+	struct led_entry ctx[CLIENT_CTX_MAX];
+	struct led_entry h[CLIENT_HANDLES_MAX];
+	bool full_said;			/* the refusal was logged (once) */
+	uint64_t refused;		/* creations refused at the bound */
+	uint32_t ctx_peak, h_peak;
+};
+
 enum job_step {
 	STEP_NONE = 0,
 	STEP_ESTABLISH,
@@ -129,6 +175,10 @@ struct reader {
 	struct esc_handle h;
 	uint32_t protocol;		/* SCARD_PROTOCOL_T0/T1 */
 	bool in_txn;
+	uint32_t card_gen;		/* bumped at every card removal */
+	uint32_t connect_gen;		/* card_gen when ConnectW was sent */
+	uint32_t h_gen;			/* card_gen the handle belongs to */
+	bool job_retried;		/* a stale handle was replaced once */
 	uint64_t last_use;
 	/* kernel requests, processed one at a time */
 	struct kreq *queue;
@@ -144,6 +194,7 @@ struct agent_stats {
 	uint64_t cancels_sent;
 	uint64_t kernel_requests;
 	uint64_t kernel_timeouts;
+	uint64_t monitor_gave_up;	/* times the monitor gave up */
 };
 
 struct agent {
@@ -162,6 +213,7 @@ struct agent {
 	struct rdpdr rdpdr;
 	struct completion_table ct;
 	struct monitor mon;
+	struct ledger led;
 	struct reader *readers;
 	uint64_t next_uid;
 	struct kernel_port *kp;
@@ -204,11 +256,23 @@ void scard_timeout(struct agent *a, const struct ct_entry *e);
 void scard_tick(struct agent *a, uint64_t now);
 void scard_teardown(struct agent *a);
 uint64_t scard_next_deadline(const struct agent *a);
+/*
+ * @subj: the context (ReleaseContext, ConnectW) or handle (Disconnect) the
+ * call is about, for the ledger; NULL otherwise.  -EMFILE: the ledger is
+ * full, the EstablishContext / ConnectW was not sent.
+ */
 int scard_send(struct agent *a, uint64_t owner, uint32_t ioctl,
 	       struct bytebuf *in, uint32_t out_len, uint32_t timeout_ms,
-	       uint32_t *cid);
+	       const struct esc_handle *subj, uint32_t *cid);
 void scard_cancel_context(struct agent *a, uint64_t owner,
 			  const struct esc_blob *ctx);
+/* Fire-and-forget ReleaseContext / Disconnect(LEAVE_CARD), in the ledger. */
+void scard_release_context(struct agent *a, const struct esc_blob *ctx);
+void scard_disconnect(struct agent *a, const struct esc_handle *h);
+/* The client dropped everything (device removed, channel reset). */
+void scard_ledger_clear(struct agent *a);
+void scard_ledger_counts(const struct agent *a, uint32_t *ctx, uint32_t *handles);
+const char *scard_monitor_state(const struct agent *a);
 
 /* reader_model.c */
 struct reader *rm_find_uid(struct agent *a, uint64_t uid);

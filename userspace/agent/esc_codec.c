@@ -271,6 +271,19 @@ int esc_salvage_context(const uint8_t *p, size_t len, struct esc_blob *ctx)
 	return ctx->len ? 0 : -EBADMSG;
 }
 
+int esc_salvage_handle(const uint8_t *p, size_t len, struct esc_handle *h)
+{
+	struct rdpesc_handle c;
+
+	memset(h, 0, sizeof(*h));
+	if (rdpesc_salvage_handle(p, len, &c) < 0)
+		return -EBADMSG;
+	from_ctx(&h->ctx, &c.ctx);
+	h->card.len = c.cb <= ESC_BLOB_MAX ? c.cb : 0;
+	memcpy(h->card.b, c.v, h->card.len);
+	return h->ctx.len && h->card.len ? 0 : -EBADMSG;
+}
+
 const char *esc_ioctl_name(uint32_t ioctl)
 {
 	return scard_ioctl_name(ioctl);

@@ -99,6 +99,8 @@ int esc_dec_return(uint32_t ioctl, const uint8_t *p, size_t len,
  * there is none (error code, or the context bytes themselves unreadable).
  */
 int esc_salvage_context(const uint8_t *p, size_t len, struct esc_blob *ctx);
+/* Likewise for a ConnectW return: the handle, only to disconnect it. */
+int esc_salvage_handle(const uint8_t *p, size_t len, struct esc_handle *h);
 const char *esc_ioctl_name(uint32_t ioctl);
 
 #endif

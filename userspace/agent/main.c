@@ -44,6 +44,10 @@ static void usage(FILE *f)
 "  --txn-idle-ms MS         end the remote transaction after this idle time\n"
 "                           (default 5000)\n"
 "  --no-transactions        never hold a remote transaction (see agent.rst)\n"
+"  --retry BASE_MS,CAP_MS,MAX\n"
+"                           retries of the client's failing smart-card service:\n"
+"                           first after BASE_MS, doubling up to CAP_MS, give up\n"
+"                           after MAX failures in a row (default 1000,60000,8)\n"
 "  --fake-kernel-fd N       test seam: talk to a scripted kernel stand-in on\n"
 "                           socket N instead of vscard.ko\n"
 "  --allow-privileged       run even as root or with CAP_NET_ADMIN (tests)\n"
@@ -61,7 +65,7 @@ enum {
 	OPT_FD = 256, OPT_LISTEN, OPT_CONNECT, OPT_KEY_FROM_CHANNEL, OPT_KEY_FD,
 	OPT_POOL, OPT_LINGER, OPT_REQ_TIMEOUT, OPT_CALL_TIMEOUT, OPT_TXN_IDLE,
 	OPT_NO_TXN, OPT_FAKE_KERNEL, OPT_ALLOW_PRIV, OPT_LOG_LEVEL,
-	OPT_OLD_KEY,
+	OPT_OLD_KEY, OPT_RETRY,
 };
 
 static const struct option options[] = {
@@ -78,6 +82,7 @@ static const struct option options[] = {
 	{ "call-timeout-ms", required_argument, NULL, OPT_CALL_TIMEOUT },
 	{ "txn-idle-ms", required_argument, NULL, OPT_TXN_IDLE },
 	{ "no-transactions", no_argument, NULL, OPT_NO_TXN },
+	{ "retry", required_argument, NULL, OPT_RETRY },
 	{ "fake-kernel-fd", required_argument, NULL, OPT_FAKE_KERNEL },
 	{ "allow-privileged", no_argument, NULL, OPT_ALLOW_PRIV },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -87,6 +92,21 @@ static const struct option options[] = {
 };
 
 #define AGENT_KEY_ENV	"VSCARD_SESSION_KEY"
+
+/* --retry BASE_MS,CAP_MS,MAX: 1 <= BASE <= CAP <= 1 h, 1 <= MAX <= 1000. */
+static int parse_retry(const char *s, struct agent_config *c)
+{
+	unsigned int base, cap, max;
+	char end;
+
+	if (sscanf(s, "%u,%u,%u%c", &base, &cap, &max, &end) != 3 || !base ||
+	    cap < base || cap > 3600000 || !max || max > 1000)
+		return -1;
+	c->retry_base_ms = base;
+	c->retry_cap_ms = cap;
+	c->retry_max = max;
+	return 0;
+}
 
 static int hexval(char ch)
 {
@@ -252,6 +272,9 @@ int main(int argc, char **argv)
 	c->call_timeout_ms = 10000;
 	c->txn_idle_ms = 5000;
 	c->transactions = true;
+	c->retry_base_ms = RETRY_BASE_MS;
+	c->retry_cap_ms = RETRY_CAP_MS;
+	c->retry_max = RETRY_MAX;
 
 	/* First, so that no exit leaves the key in the environment. */
 	if (take_env_key(c))
@@ -307,6 +330,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_TXN:
 			c->transactions = false;
+			break;
+		case OPT_RETRY:
+			if (parse_retry(optarg, c))
+				goto bad;
 			break;
 		case OPT_FAKE_KERNEL:
 			if (parse_u32(optarg, &v) || v > 0x7fffffff)

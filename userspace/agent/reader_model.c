@@ -140,32 +140,18 @@ static void card_report(struct agent *a, struct reader *r)
 /* Forget the remote handle, releasing it on the client if still valid. */
 static void drop_handle(struct agent *a, struct reader *r, bool tell_client)
 {
-	struct bytebuf b;
-
-	if (r->have_handle && tell_client) {
-		bb_init(&b);
-		esc_enc_hcard_disp(&b, &r->h, SCARD_LEAVE_CARD);
-		scard_send(a, 0, SCARD_IOCTL_DISCONNECT, &b, 0,
-			   a->cfg.call_timeout_ms, NULL);
-		bb_free(&b);
-	}
+	if (r->have_handle && tell_client)
+		scard_disconnect(a, &r->h);
 	r->have_handle = false;
 	r->in_txn = false;
 }
 
 static void drop_context(struct agent *a, struct reader *r, bool tell_client)
 {
-	struct bytebuf b;
-
 	r->have_handle = false;
 	r->in_txn = false;
-	if (r->have_ctx && tell_client) {
-		bb_init(&b);
-		esc_enc_context(&b, &r->ctx);
-		scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0,
-			   a->cfg.call_timeout_ms, NULL);
-		bb_free(&b);
-	}
+	if (r->have_ctx && tell_client)
+		scard_release_context(a, &r->ctx);
 	r->have_ctx = false;
 }
 
@@ -269,6 +255,9 @@ void rm_card_event(struct agent *a, struct reader *r, uint32_t ev,
 		/* Never coalesce a removal away: report it before the insert. */
 		log_info("rm: card removed from \"%s\"", r->name);
 		r->present = false;
+		/* A handle connected before now (even one a ConnectW in flight
+		 * returns later) belongs to the old card. */
+		r->card_gen++;
 		drop_handle(a, r, true);
 		card_report(a, r);
 	}
@@ -340,6 +329,8 @@ static void job_issue(struct agent *a, struct reader *r, enum job_step step)
 {
 	struct kreq *q = r->job;
 	uint32_t ioctl = 0, out_len = 0, n;
+	const struct esc_handle *subj = NULL;
+	struct esc_handle conn = { .ctx = r->ctx };
 	struct bytebuf b;
 	int ret;
 
@@ -353,6 +344,8 @@ static void job_issue(struct agent *a, struct reader *r, enum job_step step)
 		ioctl = SCARD_IOCTL_CONNECTW;
 		esc_enc_connect_w(&b, &r->ctx, r->name, SCARD_SHARE_SHARED,
 				  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1);
+		subj = &conn;
+		r->connect_gen = r->card_gen;
 		break;
 	case STEP_RECONNECT:
 		ioctl = SCARD_IOCTL_RECONNECT;
@@ -371,6 +364,7 @@ static void job_issue(struct agent *a, struct reader *r, enum job_step step)
 	case STEP_DISCONNECT:
 		ioctl = SCARD_IOCTL_DISCONNECT;
 		esc_enc_hcard_disp(&b, &r->h, SCARD_LEAVE_CARD);
+		subj = &r->h;
 		break;
 	case STEP_STATUS:
 		ioctl = SCARD_IOCTL_STATUSW;
@@ -418,9 +412,20 @@ static void job_issue(struct agent *a, struct reader *r, enum job_step step)
 	}
 	r->step = step;
 	ret = scard_send(a, r->uid, ioctl, &b, out_len, job_timeout(a, step),
-			 &r->job_cid);
+			 subj, &r->job_cid);
 	bb_free(&b);
-	if (ret) {
+	if (ret == -EMFILE) {
+		/*
+		 * The bound of what the client holds for us (said once by
+		 * scard_client.c).  A ConnectW refused: this context's handles
+		 * are what fills it, so it goes, handles included.
+		 */
+		log_debug("rm: %s on \"%s\" not sent: client resource bound",
+			  esc_ioctl_name(ioctl), r->name);
+		if (step == STEP_CONNECT)
+			drop_context(a, r, true);
+		job_finish(a, r, -EIO, SCARD_E_NO_MEMORY, -1, NULL, 0);
+	} else if (ret) {
 		log_warn("rm: cannot send %s: %s", esc_ioctl_name(ioctl),
 			 strerror(-ret));
 		job_finish(a, r, -ENOMEDIUM, SCARD_E_NO_SERVICE, -1, NULL, 0);
@@ -448,6 +453,12 @@ static void job_advance(struct agent *a, struct reader *r, enum job_step done)
 	}
 	switch (done) {
 	case STEP_NONE:
+		if (r->have_handle && r->h_gen != r->card_gen) {
+			/* Connected to a card that has since been removed. */
+			log_debug("rm: \"%s\": the handle predates a card change; "
+				  "connecting afresh", r->name);
+			drop_handle(a, r, true);
+		}
 		if (!r->have_ctx)
 			job_issue(a, r, STEP_ESTABLISH);
 		else if (!r->have_handle)
@@ -490,6 +501,7 @@ static void job_start(struct agent *a, struct reader *r)
 	q->next = NULL;
 	r->job = q;
 	r->busy = true;
+	r->job_retried = false;
 	r->last_use = now_ms();
 	if (!r->present) {
 		job_finish(a, r, -ENOMEDIUM, SCARD_E_NO_SMARTCARD, -1, NULL, 0);
@@ -519,6 +531,76 @@ static int64_t vscard_proto(uint32_t p)
 	       (p & SCARD_PROTOCOL_T1 ? VSCARD_PROTO_T1 : 0);
 }
 
+/*
+ * What a handle of a card that was removed (and maybe put back) gets from
+ * the client: pcsc-lite answers EndTransaction SCARD_E_NOT_TRANSACTED (the
+ * removal dropped the lock), most calls SCARD_W_REMOVED_CARD, Windows
+ * SCARD_E_INVALID_HANDLE once the handle is gone, RESET/UNPOWERED after
+ * another program's reset.
+ */
+static bool stale_handle_rc(uint32_t rc)
+{
+	switch (rc) {
+	case SCARD_E_NOT_TRANSACTED:
+	case SCARD_W_REMOVED_CARD:
+	case SCARD_E_INVALID_HANDLE:
+	case SCARD_W_RESET_CARD:
+	case SCARD_W_UNPOWERED_CARD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool stale_handle_step(enum job_step step)
+{
+	return step == STEP_END || step == STEP_DISCONNECT || step == STEP_RECONNECT ||
+	       step == STEP_BEGIN || step == STEP_STATUS;
+}
+
+/*
+ * A power request (or the idle EndTransaction) met a stale handle: that is
+ * the expected state after a card change on the client, not an error.
+ * Power down: the old card session is over, which is what was asked; the
+ * handle is disconnected (unless the client says it is gone) and the
+ * request succeeds.  Power up / reset: the old handle goes and the new card
+ * is connected afresh, once.  Logged at debug level only.  Returns false
+ * when the ordinary error path applies (a fresh handle failed too).
+ */
+static bool power_stale_handle(struct agent *a, struct reader *r,
+			       enum job_step step, uint32_t rc)
+{
+	struct kreq *q = r->job;
+	bool gone = rc == SCARD_E_INVALID_HANDLE;
+
+	log_debug("rm: %s on \"%s\": rc 0x%08x, a handle from before a card change",
+		  step == STEP_END ? "EndTransaction" : step == STEP_DISCONNECT ?
+		  "Disconnect" : step == STEP_RECONNECT ? "Reconnect" :
+		  step == STEP_BEGIN ? "BeginTransaction" : "StatusW", r->name, rc);
+	r->in_txn = false;
+	if (!q) {			/* the idle EndTransaction */
+		drop_handle(a, r, !gone);
+		job_finish(a, r, 0, 0, -1, NULL, 0);
+		return true;
+	}
+	if (q->code == VSCARD_POWER_DOWN) {
+		if (step == STEP_END && !gone) {
+			job_issue(a, r, STEP_DISCONNECT);
+			return true;
+		}
+		/* Disconnect answered so: the client dropped the handle. */
+		drop_handle(a, r, false);
+		job_finish(a, r, 0, 0, -1, NULL, 0);
+		return true;
+	}
+	if (r->job_retried || !r->have_ctx || !r->present)
+		return false;
+	r->job_retried = true;
+	drop_handle(a, r, !gone && step != STEP_DISCONNECT);
+	job_issue(a, r, STEP_CONNECT);
+	return true;
+}
+
 void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
 		   uint32_t io_status, const struct esc_return *ret, int dec_err)
 {
@@ -537,6 +619,9 @@ void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
 		job_finish(a, r, -EIO, SCARD_F_COMM_ERROR, -1, NULL, 0);
 		return;
 	}
+	if (rc != SCARD_S_SUCCESS && stale_handle_rc(rc) && stale_handle_step(step) &&
+	    (!q || job_is_power(q)) && power_stale_handle(a, r, step, rc))
+		return;
 	if (rc != SCARD_S_SUCCESS) {
 		log_info("rm: %s on \"%s\" failed: rc 0x%08x", esc_ioctl_name(e->ioctl),
 			 r->name, rc);
@@ -562,6 +647,7 @@ void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
 	case STEP_CONNECT:
 		r->h.ctx = r->ctx;
 		r->h.card = ret->card;
+		r->h_gen = r->connect_gen;
 		r->have_handle = true;
 		r->in_txn = false;
 		r->protocol = ret->protocol;

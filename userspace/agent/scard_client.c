@@ -26,43 +26,18 @@
  * attempts in about 2 minutes (1+2+4+...+32+60 s), not one a second for
  * ever.  The count restarts only once the monitor is seen working (a
  * GetStatusChange answered, or one that stayed armed for RETRY_CAP_MS).
- *
- * VSCARD_AGENT_RETRY=BASE_MS,CAP_MS,MAX overrides the three (the tests use
- * it to run the whole sequence in a second; vscard-agent(8)).
+ * --retry BASE_MS,CAP_MS,MAX overrides the three (main.c, vscard-agent(8)).
  */
-#define RETRY_BASE_MS		1000
-#define RETRY_CAP_MS		60000
-#define RETRY_MAX		8
-#define RETRY_ENV		"VSCARD_AGENT_RETRY"
-
 struct retry_policy {
 	uint32_t base_ms, cap_ms, max;
 };
 
-static struct retry_policy retry_policy(void)
+static struct retry_policy retry_policy(const struct agent *a)
 {
-	static struct retry_policy p;
-	static bool done;
-	unsigned int base, cap, max;
-	const char *v;
-	char end;
-
-	if (done)
-		return p;
-	done = true;
-	p = (struct retry_policy){ RETRY_BASE_MS, RETRY_CAP_MS, RETRY_MAX };
-	v = getenv(RETRY_ENV);
-	if (!v)
-		return p;
-	if (sscanf(v, "%u,%u,%u%c", &base, &cap, &max, &end) == 3 &&
-	    base > 0 && cap >= base && cap <= 3600000 && max > 0 && max <= 1000) {
-		p = (struct retry_policy){ base, cap, max };
-		log_info("scard: retries from %s: %u ms doubling to %u ms, %u attempts",
-			 RETRY_ENV, base, cap, max);
-	} else {
-		log_warn("scard: %s=\"%s\" ignored (BASE_MS,CAP_MS,MAX)", RETRY_ENV, v);
-	}
-	return p;
+	if (!a->cfg.retry_max)		/* a harness without main.c */
+		return (struct retry_policy){ RETRY_BASE_MS, RETRY_CAP_MS, RETRY_MAX };
+	return (struct retry_policy){ a->cfg.retry_base_ms, a->cfg.retry_cap_ms,
+				      a->cfg.retry_max };
 }
 
 static bool blob_eq(const struct esc_blob *x, const struct esc_blob *y)
@@ -70,30 +45,300 @@ static bool blob_eq(const struct esc_blob *x, const struct esc_blob *y)
 	return x->len == y->len && !memcmp(x->b, y->b, x->len);
 }
 
-/* ReleaseContext on the client; nobody waits for the reply. */
-static void release_remote_context(struct agent *a, const struct esc_blob *ctx)
+/* ---- the ledger (agent.h) ------------------------------------------- */
+
+static uint32_t led_used(const struct led_entry *v, size_t n)
 {
+	uint32_t k = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		k += v[i].used;
+	return k;
+}
+
+void scard_ledger_counts(const struct agent *a, uint32_t *ctx, uint32_t *handles)
+{
+	*ctx = led_used(a->led.ctx, CLIENT_CTX_MAX);
+	*handles = led_used(a->led.h, CLIENT_HANDLES_MAX);
+}
+
+void scard_ledger_clear(struct agent *a)
+{
+	struct ledger *l = &a->led;
+
+	memset(l->ctx, 0, sizeof(l->ctx));
+	memset(l->h, 0, sizeof(l->h));
+	l->full_said = false;
+}
+
+static struct led_entry *led_free_slot(struct led_entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!v[i].used)
+			return &v[i];
+	return NULL;
+}
+
+static struct led_entry *led_find_ctx(struct agent *a, const struct esc_blob *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < CLIENT_CTX_MAX; i++)
+		if (a->led.ctx[i].used && a->led.ctx[i].named &&
+		    blob_eq(&a->led.ctx[i].ctx, ctx))
+			return &a->led.ctx[i];
+	return NULL;
+}
+
+static struct led_entry *led_find_handle(struct agent *a, const struct esc_handle *h)
+{
+	size_t i;
+
+	for (i = 0; i < CLIENT_HANDLES_MAX; i++)
+		if (a->led.h[i].used && a->led.h[i].named &&
+		    blob_eq(&a->led.h[i].ctx, &h->ctx) &&
+		    blob_eq(&a->led.h[i].card, &h->card))
+			return &a->led.h[i];
+	return NULL;
+}
+
+static struct led_entry *led_find_cid(struct led_entry *v, size_t n, uint32_t cid,
+				      bool release)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!v[i].used)
+			continue;
+		if (release ? v[i].releasing && v[i].rel_cid == cid
+			    : v[i].pending && v[i].cid == cid)
+			return &v[i];
+	}
+	return NULL;
+}
+
+static void led_drop(struct agent *a, struct led_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	a->led.full_said = false;
+}
+
+/* A context went on the client: its handles went with it. */
+static void led_ctx_gone(struct agent *a, struct led_entry *e)
+{
+	struct esc_blob ctx = e->ctx;
+	size_t i;
+
+	led_drop(a, e);
+	for (i = 0; i < CLIENT_HANDLES_MAX; i++)
+		if (a->led.h[i].used && blob_eq(&a->led.h[i].ctx, &ctx))
+			led_drop(a, &a->led.h[i]);
+}
+
+static void led_refuse(struct agent *a, const char *what, uint32_t max)
+{
+	a->led.refused++;
+	if (!a->led.full_said)
+		log_warn("scard: the client may hold %u %s of ours (the bound): "
+			 "no new one until it confirms a release", max, what);
+	a->led.full_said = true;
+}
+
+/* Before sending: room for what the call may create?  0 or -EMFILE. */
+static int led_check(struct agent *a, uint32_t ioctl)
+{
+	if (ioctl == SCARD_IOCTL_ESTABLISHCONTEXT &&
+	    !led_free_slot(a->led.ctx, CLIENT_CTX_MAX)) {
+		led_refuse(a, "contexts", CLIENT_CTX_MAX);
+		return -EMFILE;
+	}
+	if (ioctl == SCARD_IOCTL_CONNECTW &&
+	    !led_free_slot(a->led.h, CLIENT_HANDLES_MAX)) {
+		led_refuse(a, "card handles", CLIENT_HANDLES_MAX);
+		return -EMFILE;
+	}
+	return 0;
+}
+
+/* After sending. */
+static void led_sent(struct agent *a, uint32_t ioctl, const struct esc_handle *subj,
+		     uint32_t cid)
+{
+	struct ledger *l = &a->led;
+	struct led_entry *e;
+	uint32_t n, m;
+
+	switch (ioctl) {
+	case SCARD_IOCTL_ESTABLISHCONTEXT:
+		e = led_free_slot(l->ctx, CLIENT_CTX_MAX);
+		if (e)
+			*e = (struct led_entry){ .used = true, .pending = true, .cid = cid };
+		break;
+	case SCARD_IOCTL_CONNECTW:
+		e = led_free_slot(l->h, CLIENT_HANDLES_MAX);
+		if (e) {
+			*e = (struct led_entry){ .used = true, .pending = true, .cid = cid };
+			if (subj)
+				e->ctx = subj->ctx;
+		}
+		break;
+	case SCARD_IOCTL_RELEASECONTEXT:
+		if (subj && (e = led_find_ctx(a, &subj->ctx))) {
+			e->releasing = true;
+			e->rel_cid = cid;
+		}
+		break;
+	case SCARD_IOCTL_DISCONNECT:
+		if (subj && (e = led_find_handle(a, subj))) {
+			e->releasing = true;
+			e->rel_cid = cid;
+		}
+		break;
+	default:
+		break;
+	}
+	scard_ledger_counts(a, &n, &m);
+	if (n > l->ctx_peak)
+		l->ctx_peak = n;
+	if (m > l->h_peak)
+		l->h_peak = m;
+}
+
+/* ReleaseContext on the client; nobody waits for the reply. */
+void scard_release_context(struct agent *a, const struct esc_blob *ctx)
+{
+	struct esc_handle subj = { .ctx = *ctx };
 	struct bytebuf b;
 
 	bb_init(&b);
 	esc_enc_context(&b, ctx);
 	if (scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0,
-		       a->cfg.call_timeout_ms, NULL) == 0)
+		       a->cfg.call_timeout_ms, &subj, NULL) == 0)
 		log_debug("scard: ReleaseContext sent (%u-byte context)", ctx->len);
 	bb_free(&b);
 }
 
+/* Disconnect(LEAVE_CARD) on the client; nobody waits for the reply. */
+void scard_disconnect(struct agent *a, const struct esc_handle *h)
+{
+	struct bytebuf b;
+
+	bb_init(&b);
+	esc_enc_hcard_disp(&b, h, SCARD_LEAVE_CARD);
+	if (scard_send(a, 0, SCARD_IOCTL_DISCONNECT, &b, 0,
+		       a->cfg.call_timeout_ms, h, NULL) == 0)
+		log_debug("scard: Disconnect sent (%u-byte handle)", h->card.len);
+	bb_free(&b);
+}
+
+static void release_remote_context(struct agent *a, const struct esc_blob *ctx)
+{
+	scard_release_context(a, ctx);
+}
+
+/*
+ * A reply (in time or late) to a call the ledger follows.  @ret is valid
+ * when !io_status && !dec_err.
+ */
+static void led_reply(struct agent *a, const struct ct_entry *ce, uint32_t io_status,
+		      const struct esc_return *ret, int dec_err,
+		      const uint8_t *out, size_t out_len)
+{
+	bool ok = !io_status && !dec_err;
+	struct esc_handle h;
+	struct led_entry *e;
+
+	switch (ce->ioctl) {
+	case SCARD_IOCTL_ESTABLISHCONTEXT:
+		e = led_find_cid(a->led.ctx, CLIENT_CTX_MAX, ce->cid, false);
+		if (!e)
+			return;
+		e->pending = false;
+		if (io_status || (ok && (ret->rc != 0 || !ret->ctx.len))) {
+			led_drop(a, e);		/* the client created none */
+			return;
+		}
+		if (ok) {
+			e->ctx = ret->ctx;
+			e->named = true;
+		} else if (out && !esc_salvage_context(out, out_len, &h.ctx)) {
+			e->ctx = h.ctx;
+			e->named = true;
+		}
+		/* else: unnamed, counted until the device or channel goes */
+		if (e->named) {
+			e->named = false;
+			if (led_find_ctx(a, &e->ctx))
+				led_drop(a, e);	/* the same context twice */
+			else
+				e->named = true;
+		}
+		return;
+	case SCARD_IOCTL_CONNECTW:
+		e = led_find_cid(a->led.h, CLIENT_HANDLES_MAX, ce->cid, false);
+		if (!e)
+			return;
+		e->pending = false;
+		if (io_status || (ok && (ret->rc != 0 || !ret->card.len))) {
+			led_drop(a, e);
+		} else if (ok) {
+			e->card = ret->card;
+			e->named = true;
+		} else if (out && !esc_salvage_handle(out, out_len, &h)) {
+			/* Rejected reply, real handle: disconnect it at once. */
+			e->ctx = h.ctx;
+			e->card = h.card;
+			e->named = true;
+			log_info("scard: the rejected ConnectW reply still names a handle: "
+				 "disconnecting it");
+			scard_disconnect(a, &h);
+		}
+		return;
+	case SCARD_IOCTL_RELEASECONTEXT:
+		e = led_find_cid(a->led.ctx, CLIENT_CTX_MAX, ce->cid, true);
+		if (!e)
+			return;
+		if (ok && (ret->rc == 0 || ret->rc == SCARD_E_INVALID_HANDLE))
+			led_ctx_gone(a, e);
+		else
+			e->releasing = false;	/* still there: released again later */
+		return;
+	case SCARD_IOCTL_DISCONNECT:
+		e = led_find_cid(a->led.h, CLIENT_HANDLES_MAX, ce->cid, true);
+		if (!e)
+			return;
+		if (ok && (ret->rc == 0 || ret->rc == SCARD_E_INVALID_HANDLE))
+			led_drop(a, e);
+		else
+			e->releasing = false;
+		return;
+	default:
+		return;
+	}
+}
+
 int scard_send(struct agent *a, uint64_t owner, uint32_t ioctl,
 	       struct bytebuf *in, uint32_t out_len, uint32_t timeout_ms,
-	       uint32_t *cid)
+	       const struct esc_handle *subj, uint32_t *cid)
 {
 	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
 	uint32_t dummy;
+	int ret;
 
+	if (!cid)
+		cid = &dummy;
 	if (out_len < 2048)
 		out_len = 2048;
-	return rdpdr_ioctl(a, ioctl, in, out_len, deadline, owner,
-			   cid ? cid : &dummy);
+	ret = led_check(a, ioctl);
+	if (ret)
+		return ret;
+	ret = rdpdr_ioctl(a, ioctl, in, out_len, deadline, owner, cid);
+	if (ret == 0)
+		led_sent(a, ioctl, subj, *cid);
+	return ret;
 }
 
 /* Cancel on a context: its own CompletionId, nobody waits for the reply. */
@@ -106,7 +351,7 @@ void scard_cancel_context(struct agent *a, uint64_t owner,
 	bb_init(&b);
 	esc_enc_context(&b, ctx);
 	if (scard_send(a, owner, SCARD_IOCTL_CANCEL, &b, 0,
-		       a->cfg.call_timeout_ms, &cid) == 0) {
+		       a->cfg.call_timeout_ms, NULL, &cid) == 0) {
 		a->stats.cancels_sent++;
 		log_info("scard: Cancel sent (CompletionId %u)", cid);
 	}
@@ -146,11 +391,12 @@ static void mon_give_up(struct agent *a, const char *why)
 {
 	struct monitor *m = &a->mon;
 
-	log_err("scard: the client's smart-card service failed %u times in a row "
+	log_warn("scard: the client's smart-card service failed %u times in a row "
 		"(last: %s); giving up until the smart-card device is announced again",
 		m->failures, why);
 	mon_drop_ctx(a);
 	m->state = MON_GAVE_UP;
+	a->stats.monitor_gave_up++;
 	m->relist = false;
 	rm_update_list(a, NULL, 0);
 }
@@ -161,7 +407,7 @@ static void mon_give_up(struct agent *a, const char *why)
  */
 static void mon_retry(struct agent *a, bool relist, const char *why)
 {
-	struct retry_policy p = retry_policy();
+	struct retry_policy p = retry_policy(a);
 	struct monitor *m = &a->mon;
 	uint32_t ms = p.base_ms;
 	uint32_t i;
@@ -186,7 +432,7 @@ static void mon_establish(struct agent *a)
 	bb_init(&b);
 	esc_enc_establish(&b, SCARD_SCOPE_SYSTEM);
 	if (scard_send(a, MONITOR_OWNER, SCARD_IOCTL_ESTABLISHCONTEXT, &b, 0,
-		       a->cfg.call_timeout_ms, NULL) == 0)
+		       a->cfg.call_timeout_ms, NULL, NULL) == 0)
 		m->state = MON_ESTABLISH;
 	else
 		mon_retry(a, true, "EstablishContext not sent");
@@ -202,7 +448,7 @@ static void mon_list(struct agent *a)
 	esc_enc_list_readers_w(&b, &m->ctx);
 	m->relist = false;
 	if (scard_send(a, MONITOR_OWNER, SCARD_IOCTL_LISTREADERSW, &b, 0,
-		       a->cfg.call_timeout_ms, NULL) == 0)
+		       a->cfg.call_timeout_ms, NULL, NULL) == 0)
 		m->state = MON_LIST;
 	else
 		mon_retry(a, true, "ListReadersW not sent");
@@ -233,7 +479,7 @@ static void mon_gsc(struct agent *a)
 	esc_enc_gsc_w(&b, &m->ctx, SCARD_INFINITE, st, n);
 	/* No deadline: the monitor is cancel-driven. */
 	if (scard_send(a, MONITOR_OWNER, SCARD_IOCTL_GETSTATUSCHANGEW, &b,
-		       16 + 16 + 48 * n, 0, &m->gsc_cid) == 0) {
+		       16 + 16 + 48 * n, 0, NULL, &m->gsc_cid) == 0) {
 		m->state = MON_GSC;
 		m->gsc_pending = true;
 		m->gsc_since = now_ms();
@@ -252,7 +498,7 @@ void scard_device_ready(struct agent *a)
 	bb_init(&b);
 	esc_enc_access_started(&b);
 	scard_send(a, MONITOR_OWNER, SCARD_IOCTL_ACCESSSTARTEDEVENT, &b, 0,
-		   a->cfg.call_timeout_ms, NULL);
+		   a->cfg.call_timeout_ms, NULL, NULL);
 	bb_free(&b);
 	mon_establish(a);
 }
@@ -265,6 +511,7 @@ void scard_device_gone(struct agent *a, const char *why)
 	 */
 	log_info("scard: device gone (%s)", why);
 	ct_reset(&a->ct);
+	scard_ledger_clear(a);
 	memset(&a->mon, 0, sizeof(a->mon));
 	rm_remote_lost(a, a->cfg.linger_ms);
 }
@@ -345,7 +592,7 @@ static void mon_gsc_done(struct agent *a, const struct esc_return *ret)
 	if (!changed && ++m->quiet_returns >= QUIET_RETURNS_MAX) {
 		/* A client that returns at once without a change: slow down. */
 		m->quiet_returns = 0;
-		mon_wait(a, false, retry_policy().base_ms);
+		mon_wait(a, false, retry_policy(a).base_ms);
 		return;
 	}
 	if (changed)
@@ -426,7 +673,7 @@ static bool mon_completion(struct agent *a, const struct ct_entry *e,
 		return false;
 	case SCARD_IOCTL_GETSTATUSCHANGEW:
 		/* Armed that long: the monitor was working, whatever this says. */
-		if (now_ms() - m->gsc_since >= retry_policy().cap_ms)
+		if (now_ms() - m->gsc_since >= retry_policy(a).cap_ms)
 			m->failures = 0;
 		if (failed) {
 			m->gsc_pending = false;
@@ -497,6 +744,7 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 	/* With an IoStatus error there is no OutputBuffer, hence no context. */
 	if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT && io_status == 0)
 		created = reply_context(out, out_len, &ret, dec_err, &ctx);
+	led_reply(a, e, io_status, &ret, dec_err, out, out_len);
 	if (!arena)
 		io_status = RDP_STATUS_NO_MEMORY;
 	log_debug("scard: <- %s CompletionId %u rc 0x%08x", esc_ioctl_name(e->ioctl),
@@ -529,17 +777,24 @@ void scard_late_completion(struct agent *a, const struct ct_entry *e,
 	void *arena;
 	int dec_err = -ENOMEM;
 
-	if (e->ioctl != SCARD_IOCTL_ESTABLISHCONTEXT || !out)
-		return;
 	/*
 	 * We gave up waiting (timeout, cancelled job) and went on without it;
-	 * whatever context the client created meanwhile is released.
+	 * whatever context or handle the client created meanwhile is
+	 * released, and the ledger learns what the client did.
 	 */
 	memset(&ret, 0, sizeof(ret));
-	arena = malloc(arena_len);
+	arena = out ? malloc(arena_len) : NULL;
 	if (arena)
 		dec_err = esc_dec_return(e->ioctl, out, out_len, &ret, arena, arena_len);
-	if (reply_context(out, out_len, &ret, dec_err, &ctx)) {
+	led_reply(a, e, out ? 0 : RDP_STATUS_NO_MEMORY, &ret, dec_err, out, out_len);
+	if (e->ioctl == SCARD_IOCTL_CONNECTW && !dec_err && ret.rc == 0 && ret.card.len) {
+		struct esc_handle h = { .ctx = ret.ctx, .card = ret.card };
+
+		log_info("scard: late ConnectW reply: disconnecting its handle");
+		scard_disconnect(a, &h);
+	}
+	if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT && out &&
+	    reply_context(out, out_len, &ret, dec_err, &ctx)) {
 		log_info("scard: late EstablishContext reply: releasing its context");
 		release_remote_context(a, &ctx);
 	}
@@ -548,9 +803,15 @@ void scard_late_completion(struct agent *a, const struct ct_entry *e,
 
 void scard_device_reannounced(struct agent *a)
 {
+	size_t i;
+
 	if (a->mon.state != MON_GAVE_UP)
 		return;
 	log_info("scard: smart-card device announced again: trying its service again");
+	/* Nothing is in use now: release again what the client did not confirm. */
+	for (i = 0; i < CLIENT_CTX_MAX; i++)
+		if (a->led.ctx[i].used && a->led.ctx[i].named && !a->led.ctx[i].releasing)
+			scard_release_context(a, &a->led.ctx[i].ctx);
 	scard_device_ready(a);
 }
 
@@ -576,40 +837,53 @@ void scard_timeout(struct agent *a, const struct ct_entry *e)
 }
 
 /*
- * Leaving while the client is still there: cancel the monitor's pending
- * GetStatusChange and release every context we own.  Releasing an I/O
- * context also disconnects its handle and ends its transaction, so the
- * remote user is never left with a card locked by a dead agent.  Nobody
- * waits for the replies.
+ * Leaving while the client is still there: cancel the pending calls on our
+ * contexts, disconnect every card handle and release every context the
+ * client may still hold for us (in use, or whose release it never
+ * confirmed).  Releasing a context also ends its handles and transaction,
+ * so the remote user is never left with a card locked by a dead agent.
+ * Nobody waits for the replies.
  */
 void scard_teardown(struct agent *a)
 {
+	struct ledger *l = &a->led;
 	struct reader *r;
-	struct bytebuf b;
+	uint32_t nc, nh;
+	size_t i;
 
 	if (!a->rdpdr.have_scard)
 		return;
-	bb_init(&b);
-	if (a->mon.have_ctx) {
-		if (a->mon.gsc_pending)
-			scard_cancel_context(a, 0, &a->mon.ctx);
-		esc_enc_context(&b, &a->mon.ctx);
-		scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0, 0, NULL);
-		bb_reset(&b);
-		a->mon.have_ctx = false;
-	}
+	if (a->mon.have_ctx && a->mon.gsc_pending)
+		scard_cancel_context(a, 0, &a->mon.ctx);
+	a->mon.have_ctx = false;
 	for (r = a->readers; r; r = r->next) {
-		if (!r->have_ctx)
-			continue;
-		if (r->busy)
+		if (r->have_ctx && r->busy)
 			scard_cancel_context(a, 0, &r->ctx);
-		esc_enc_context(&b, &r->ctx);
-		scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0, 0, NULL);
-		bb_reset(&b);
 		r->have_ctx = r->have_handle = r->in_txn = false;
 	}
-	bb_free(&b);
-	log_info("scard: remote contexts released");
+	for (i = 0; i < CLIENT_HANDLES_MAX; i++) {
+		if (l->h[i].used && l->h[i].named) {
+			struct esc_handle h = { .ctx = l->h[i].ctx, .card = l->h[i].card };
+
+			scard_disconnect(a, &h);
+		}
+	}
+	for (i = 0; i < CLIENT_CTX_MAX; i++)
+		if (l->ctx[i].used && l->ctx[i].named)
+			scard_release_context(a, &l->ctx[i].ctx);
+	scard_ledger_counts(a, &nc, &nh);
+	log_info("scard: remote handles disconnected and contexts released "
+		 "(%u contexts, %u handles asked)", nc, nh);
+}
+
+const char *scard_monitor_state(const struct agent *a)
+{
+	static const char *const names[] = {
+		[MON_IDLE] = "idle", [MON_ESTABLISH] = "establish", [MON_LIST] = "list",
+		[MON_GSC] = "watching", [MON_BACKOFF] = "backoff", [MON_GAVE_UP] = "gave-up",
+	};
+
+	return a->mon.state <= MON_GAVE_UP ? names[a->mon.state] : "?";
 }
 
 uint64_t scard_next_deadline(const struct agent *a)

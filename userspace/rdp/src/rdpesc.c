@@ -443,6 +443,26 @@ int rdpesc_salvage_context(const void *buf, size_t len, struct rdpesc_context *c
 	return RDP_OK;
 }
 
+int rdpesc_salvage_handle(const void *buf, size_t len, struct rdpesc_handle *h)
+{
+	struct rdpesc_connect_return cr;
+	struct ndr_dec d;
+
+	memset(h, 0, sizeof(*h));
+	if (len < RDPESC_HDR_SIZE)
+		return RDP_ERR_TRUNCATED;
+	memset(&cr, 0, sizeof(cr));
+	ndr_dec_init(&d, (const uint8_t *)buf + RDPESC_HDR_SIZE, len - RDPESC_HDR_SIZE, NULL,
+		     false);
+	dec_connect_ret(&d, &cr);
+	if (d.r.err)
+		return d.r.err;		/* the handle bytes themselves are not there */
+	if (cr.rc != 0 || cr.h.cb == 0 || cr.h.ctx.cb == 0)
+		return RDP_ERR_MALFORMED;	/* the client says it connected none */
+	*h = cr.h;
+	return RDP_OK;
+}
+
 int rdpesc_encode_request(struct rdp_wr *w, const struct rdpdr_ioreq *io, uint32_t output_len,
 			  uint32_t ioctl, const union rdpesc_call *c)
 {

@@ -385,6 +385,12 @@ int rdpesc_decode_return(const void *buf, size_t len, uint32_t ioctl, union rdpe
  * the context bytes themselves missing or malformed.
  */
 int rdpesc_salvage_context(const void *buf, size_t len, struct rdpesc_context *ctx);
+/*
+ * The same for a ConnectW/ConnectA OutputBuffer: the card handle (and its
+ * context) the client created anyway, so that the caller can disconnect it.
+ * 0 and *h (both blobs 1..16 bytes), or a negative rdp_err.
+ */
+int rdpesc_salvage_handle(const void *buf, size_t len, struct rdpesc_handle *h);
 
 /*
  * Whole DR_CONTROL_REQ for an IOCTL: the 56-byte header from io (major
