@@ -119,18 +119,55 @@ modules_install: module
 	ls $(DESTDIR)/lib/modules/$(KVER)/updates/module/vscard.ko* >/dev/null
 	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 
-# Userspace: the agent, the RDP server adapter, vscardctl, the IFD handler
-# with its reader.conf.d entry (pcscd's own paths, not PREFIX), the uapi
-# header and the man page.
+# System integration files go to /etc, which every systemd, udev and kmod
+# version reads; packages set these to their /usr/lib/... directories.
+SYSTEMDUNITDIR ?= /etc/systemd/system
+UDEVRULESDIR ?= /etc/udev/rules.d
+TMPFILESDIR ?= /etc/tmpfiles.d
+MODULESLOADDIR ?= /etc/modules-load.d
+MODPROBEDIR ?= /etc/modprobe.d
+MANDIR ?= $(PREFIX)/share/man
+
+# Userspace: the agent, the RDP server adapter, vscardctl, vscard-session,
+# the IFD handler with its reader.conf.d entry (pcscd's own paths, not
+# PREFIX), the uapi header, the man pages and the system integration files
+# (Documentation/admin-guide.rst).  Without DESTDIR, the running systemd,
+# udev and tmpfiles are told about them.
 install-userspace: userspace
 	install -D -m 0755 $(O)/agent/vscard-agent $(DESTDIR)$(PREFIX)/sbin/vscard-agent
 	install -D -m 0755 $(O)/rdp-server/vscard-rdp-server \
 		$(DESTDIR)$(PREFIX)/sbin/vscard-rdp-server
 	install -D -m 0755 $(O)/vscardctl/vscardctl $(DESTDIR)$(PREFIX)/bin/vscardctl
+	install -D -m 0755 userspace/session/vscard-session \
+		$(DESTDIR)$(PREFIX)/sbin/vscard-session
 	install -D -m 0644 userspace/agent/vscard-agent.8 \
-		$(DESTDIR)$(PREFIX)/share/man/man8/vscard-agent.8
+		$(DESTDIR)$(MANDIR)/man8/vscard-agent.8
+	install -D -m 0644 userspace/session/vscard-session.8 \
+		$(DESTDIR)$(MANDIR)/man8/vscard-session.8
+	install -D -m 0644 userspace/adapters/freerdp/vscard-rdp-server.8 \
+		$(DESTDIR)$(MANDIR)/man8/vscard-rdp-server.8
+	install -D -m 0644 userspace/vscardctl/vscardctl.1 \
+		$(DESTDIR)$(MANDIR)/man1/vscardctl.1
 	install -D -m 0644 uapi/linux/vscard.h $(DESTDIR)$(PREFIX)/include/linux/vscard.h
 	DESTDIR=$(DESTDIR) userspace/ifd/install.sh $(O)/ifd/libifdvscard.so
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' userspace/system/vscard-pcscd@.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/vscard-pcscd@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vscard-pcscd@.service
+	install -D -m 0644 userspace/system/60-vscard.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-vscard.rules
+	install -D -m 0644 userspace/system/vscard-tmpfiles.conf \
+		$(DESTDIR)$(TMPFILESDIR)/vscard.conf
+	install -D -m 0644 userspace/system/vscard-modules-load.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/vscard.conf
+	install -D -m 0644 userspace/system/vscard-modprobe.conf \
+		$(DESTDIR)$(MODPROBEDIR)/vscard.conf
+	if [ -z "$(DESTDIR)" ]; then \
+		systemd-tmpfiles --create $(TMPFILESDIR)/vscard.conf 2>/dev/null || \
+			install -d -m 0711 /run/vscard; \
+		udevadm control --reload 2>/dev/null || true; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi; \
+	fi
 
 install: modules_install install-userspace
 

@@ -30,10 +30,30 @@ if [ "${1:-}" = --guest ]; then
 		udevadm settle 2>/dev/null
 		check "modprobe vscard slots=3 loads $path (/dev/vscard0..2)" \
 			test -c /dev/vscard2 -a ! -e /dev/vscard3
+		if command -v udevadm >/dev/null; then
+			# The installed rule, evaluated by udev's rule engine (no udevd
+			# in the VM): a by-slot link, and no owner/mode of its own.
+			mkdir -p /etc/udev/rules.d
+			cp "$work/root/etc/udev/rules.d/60-vscard.rules" /etc/udev/rules.d/
+			out=$(udevadm test --action=add /sys/class/vscard/vscard1 2>&1)
+			check "udev rule: /dev/vscard1 gets the link vscard-by-slot/0-1" \
+				grep -q 'DEVLINKS=.*/dev/vscard-by-slot/0-1' <<<"$out"
+			check "udev rule: sets no OWNER/GROUP/MODE of its own" \
+				eval '! grep -Eq "^(OWNER|GROUP|MODE) |60-vscard.rules.*(OWNER|GROUP|MODE)" <<<"$out"'
+		fi
 		check "modprobe -r vscard" modprobe -r vscard
 		check "vscard is unloaded" test ! -e /sys/module/vscard
 	else
 		fail "modprobe vscard slots=3"
+	fi
+	# The installed modprobe.d options: slots=4 without arguments.
+	cp "$work/root/etc/modprobe.d/vscard.conf" /etc/modprobe.d/vscard.conf
+	if modprobe vscard; then
+		check "modprobe vscard with the installed modprobe.d: 4 slots" \
+			test -c /dev/vscard3 -a ! -e /dev/vscard4
+		modprobe -r vscard
+	else
+		fail "modprobe vscard with the installed modprobe.d"
 	fi
 	exit 0
 fi
@@ -48,9 +68,40 @@ check "make install DESTDIR=... (log: $work/install.log)" test $? = 0
 for f in usr/local/sbin/vscard-agent usr/local/sbin/vscard-rdp-server \
 	usr/local/bin/vscardctl usr/local/share/man/man8/vscard-agent.8 \
 	usr/local/include/linux/vscard.h usr/lib/pcsc/drivers/serial/libifdvscard.so \
-	etc/reader.conf.d/vscard "lib/modules/$k61/updates/module/vscard.ko"; do
+	etc/reader.conf.d/vscard "lib/modules/$k61/updates/module/vscard.ko" \
+	usr/local/sbin/vscard-session usr/local/share/man/man8/vscard-session.8 \
+	usr/local/share/man/man8/vscard-rdp-server.8 usr/local/share/man/man1/vscardctl.1 \
+	etc/systemd/system/vscard-pcscd@.service etc/udev/rules.d/60-vscard.rules \
+	etc/tmpfiles.d/vscard.conf etc/modules-load.d/vscard.conf etc/modprobe.d/vscard.conf; do
 	check "make install put /$f" test -s "$work/root/$f"
 done
+check "vscard-session is executable" test -x "$work/root/usr/local/sbin/vscard-session"
+for m in "$work"/root/usr/local/share/man/man*/*; do
+	out=$(groff -man -ww -z "$m" 2>&1)
+	check "man page $(basename "$m") formats without warnings${out:+: $out}" test -z "$out"
+done
+unit=$work/root/etc/systemd/system/vscard-pcscd@.service
+check "vscard-pcscd@.service runs the installed vscard-session" \
+	grep -qx 'ExecStart=/usr/local/sbin/vscard-session run-pcscd --session %i' "$unit"
+if command -v systemd-analyze >/dev/null; then
+	# Verified as installed, with ExecStart pointing at the staged binary.
+	mkdir -p "$work/unit"
+	sed "s|=/usr/local/sbin/|=$work/root/usr/local/sbin/|" "$unit" > "$work/unit/vscard-pcscd@.service"
+	out=$(systemd-analyze verify --man=no "$work/unit/vscard-pcscd@s1.service" 2>&1)
+	check "systemd-analyze verify vscard-pcscd@s1.service${out:+: $out}" test -z "$out"
+fi
+if command -v systemd-tmpfiles >/dev/null; then
+	mkdir -p "$work/tmpfiles/etc/tmpfiles.d"
+	cp "$work/root/etc/tmpfiles.d/vscard.conf" "$work/tmpfiles/etc/tmpfiles.d/"
+	systemd-tmpfiles --root="$work/tmpfiles" --create vscard.conf >/dev/null 2>&1
+	check "tmpfiles.d/vscard.conf creates /run/vscard 0711 root" \
+		test "$(stat -c '%a %U' "$work/tmpfiles/run/vscard" 2>/dev/null)" = "711 root"
+fi
+check "modules-load.d/vscard.conf loads vscard" \
+	grep -qx vscard "$work/root/etc/modules-load.d/vscard.conf"
+check "modprobe.d/vscard.conf and reader.conf.d/vscard agree on pool 0's slots" \
+	test "$(sed -n 's/^options vscard .*slots=\([0-9]*\).*/\1/p' "$work/root/etc/modprobe.d/vscard.conf")" = \
+	     "$(sed -n 's/^DEVICENAME .*slots=\([0-9]*\).*/\1/p' "$work/root/etc/reader.conf.d/vscard")"
 
 # DKMS: the module source tree builds for both Debian kernels.
 make -s dkms-source DESTDIR="$work/dkms-src" >/dev/null 2>&1
