@@ -692,11 +692,12 @@ int vscard_slot_wait_status(struct vscard_slot *slot, u64 *seq, u32 timeout_ms)
 EXPORT_SYMBOL_IF_KUNIT(vscard_slot_wait_status);
 
 /*
- * A power request succeeded: the slot is powered, unless the binding or
- * the card changed since it was submitted.
+ * A power request ended: POWERED says whether the last one succeeded, so
+ * a successful power up or reset sets it and anything else clears it,
+ * unless the binding or the card changed since it was submitted.
  */
 static void vscard_slot_power_done(struct vscard_slot *slot,
-				   struct vscard_req *req, u64 epoch,
+				   struct vscard_req *req, int ret, u64 epoch,
 				   u64 insert_count)
 {
 	bool changed = false;
@@ -706,7 +707,7 @@ static void vscard_slot_power_done(struct vscard_slot *slot,
 	    (slot->flags & VSCARD_STATUS_PRESENT)) {
 		u32 old = slot->flags;
 
-		if (req->code == VSCARD_POWER_DOWN) {
+		if (ret || req->code == VSCARD_POWER_DOWN) {
 			slot->flags &= ~VSCARD_STATUS_POWERED;
 		} else {
 			slot->flags |= VSCARD_STATUS_POWERED;
@@ -793,9 +794,9 @@ int vscard_slot_submit(struct vscard_slot *slot, struct vscard_req *req,
 		if (ret == -ETIMEDOUT)
 			vscard_event(VSCARD_EVENT_REQ_TIMEOUT, slot,
 				     slot->pool_id, req->id);
-	} else if (!ret && req->type == VSCARD_REQ_POWER) {
-		vscard_slot_power_done(slot, req, epoch, inserted);
 	}
+	if (req->type == VSCARD_REQ_POWER)
+		vscard_slot_power_done(slot, req, ret, epoch, inserted);
 	return ret;
 
 unlock:
