@@ -15,6 +15,7 @@ pkgs=(
 	bc flex bison libelf-dev libssl-dev dwarves cpio
 	# QEMU rig
 	qemu-system-x86 busybox-static iproute2 procps psmisc python3-yaml
+	trinity	# suite 47: syscall fuzzing of the binding file (tests/abi/vm-trinity.sh)
 	# PC/SC side
 	pcscd python3-pyscard pcsc-tools opensc
 	# RDP end to end

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* ABI tests: an in-process echo agent answering like vscard-testcard. */
+/*
+ * ABI tests: an echo agent answering like vscard-testcard through the
+ * binding file (poll, read, write), one thread per binding.
+ */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -10,220 +13,198 @@
 #include "abi.h"
 #include "apdu.h"
 
-static const uint8_t agent_atr[] = { 0x3B, 0x8A, 0x80, 0x01, 0x76, 0x73,
-				     0x63, 0x61, 0x72, 0x64, 0x74, 0x65,
-				     0x73, 0x74, 0x5B };
-
-/* The completion of @req; @buf holds response bytes. */
-static void answer(const struct vscard_attrs *req, uint8_t *buf,
-		   struct vscard_done *d)
+int abi_answer(int bfd, const abi_msg_t *m, uint8_t *buf)
 {
-	unsigned int delay;
+	const struct vscard_msg *h = &m->msg;
+	unsigned int delay = 0;
 	long n;
 
-	*d = (struct vscard_done){
-		.pool = req->pool, .slot = req->slot, .req_id = req->req_id,
-		.result = -1, .protocols = -1,
-	};
-	switch (req->req_type) {
+	switch (h->type) {
 	case VSCARD_REQ_POWER:
-		if (req->req_code != VSCARD_POWER_DOWN) {
-			d->data = agent_atr;
-			d->len = sizeof(agent_atr);
-			d->protocols = VSCARD_PROTO_T1;
-		}
-		break;
+		if (h->code == VSCARD_POWER_DOWN)
+			return abi_done(bfd, h->id, 0, NULL, 0);
+		return abi_done_ex(bfd, h->id, 0, 0, VSCARD_PROTO_T1, abi_atr,
+				   sizeof(abi_atr));
 	case VSCARD_REQ_TRANSMIT:
-		n = tc_apdu_respond(req->data, req->data_len, buf,
-				    VSCARD_DATA_MAX, &delay);
+		n = tc_apdu_respond(m->data, h->len, buf, VSCARD_DATA_MAX,
+				    &delay);
 		if (delay)
 			abi_sleep_ms(delay);
-		if (n < 0 || (size_t)n > req->req_rx_max) {
-			d->status = -ENOBUFS;
-		} else {
-			d->data = buf;
-			d->len = (size_t)n;
-		}
-		break;
+		if (n < 0)
+			return abi_done(bfd, h->id, -EIO, NULL, 0);
+		if ((size_t)n > h->rx_max)
+			return abi_done(bfd, h->id, -ENOBUFS, NULL, (size_t)n);
+		return abi_done(bfd, h->id, 0, buf, (size_t)n);
 	case VSCARD_REQ_CONTROL:
-		d->data = req->data;
-		d->len = req->data_len;
-		break;
+		return abi_done(bfd, h->id, 0, m->data, h->len);
+	case VSCARD_REQ_GET_ATTRIB:
+		memcpy(buf, &h->code, sizeof(h->code));
+		return abi_done(bfd, h->id, 0, buf, sizeof(h->code));
 	default:
-		break;
+		return abi_done(bfd, h->id, 0, NULL, 0);
 	}
 }
 
-/* Stress: take the card out and back in on every slot. */
-static int toggle(struct abi_agent *ag)
+/* Stress: take the card out and back in. */
+static int toggle(int bfd, struct abi_agent_stats *st)
 {
-	int i, err = 0;
+	int err = abi_card(bfd, false);
 
-	for (i = 0; i < ag->nslots && !err; i++) {
-		err = abi_card(ag->nl, ag->slot[i], false);
-		if (!err)
-			err = abi_card(ag->nl, ag->slot[i], true);
-	}
-	atomic_fetch_add(&ag->toggles, 1);
+	if (!err)
+		err = abi_card(bfd, true);
+	atomic_fetch_add(&st->toggles, 1);
 	return err;
 }
 
-/*
- * Complete @d and fetch the next request (next->req_id 0: none queued):
- * the library's loop step, or the ABI 1.0 way (REQ_DONE, then REQ_GET).
- */
-static int complete_fetch(struct abi_agent *ag, const struct vscard_done *d,
-			  struct vscard_attrs *next)
+int abi_serve(int bfd, int stop_fd, unsigned int toggle_every,
+	      unsigned long max, struct abi_agent_stats *st)
 {
-	int err;
-
-	if (ag->mode != ABI_AGENT_SEPARATE)
-		return vscard_nl_req_done_fetch(ag->nl, d, next);
-	err = vscard_nl_req_done(ag->nl, d);
-	if (err && err != -ENOENT)	/* -ENOENT: aborted meanwhile */
-		return err;
-	err = vscard_nl_req_get(ag->nl, next);
-	return err == -ENOENT ? 0 : err;
-}
-
-/* Count an answer; the stress toggles the cards every N of them. */
-static int answered(struct abi_agent *ag)
-{
-	unsigned long n = atomic_fetch_add(&ag->answered, 1) + 1;
-
-	return ag->toggle_every && n % ag->toggle_every == 0 ? toggle(ag) : 0;
-}
-
-/*
- * Answer requests until none is queued.  -ENOBUFS: a reply was lost to a
- * receive overrun (the kernel queued its request again): fetch again.
- */
-static int drain(struct abi_agent *ag, uint8_t *buf)
-{
-	struct vscard_attrs req, next;
-	int err;
-
-again:
-	err = vscard_nl_req_get(ag->nl, &req);
-	if (err == -ENOBUFS)
-		goto again;
-	if (err)
-		return err == -ENOENT ? 0 : err;
-	for (;;) {
-		struct vscard_done d;
-
-		answer(&req, buf, &d);
-		err = complete_fetch(ag, &d, &next);
-		vscard_attrs_release(&req);
-		if (err == -ENOBUFS)
-			goto again;
-		if (err)
-			return err;
-		req = next;
-		err = answered(ag);
-		if (err || !req.req_id) {
-			vscard_attrs_release(&req);
-			return err;
-		}
-	}
-}
-
-/*
- * A pushed request: answer it with REQ_DONE without an ack (a failure, e.g.
- * -ENOENT for a request that timed out meanwhile, is only counted).
- */
-static int answer_pushed(struct abi_agent *ag, const struct vscard_attrs *req,
-			 uint8_t *buf)
-{
-	struct vscard_done d;
-	int err;
-
-	atomic_fetch_add(&ag->pushed, 1);
-	answer(req, buf, &d);
-	err = vscard_nl_req_done_async(ag->nl, &d);
-	return err ? err : answered(ag);
-}
-
-void *abi_agent_loop(void *arg)
-{
-	struct abi_agent *ag = arg;
+	abi_msg_t *m = malloc(sizeof(*m));
 	uint8_t *buf = malloc(VSCARD_DATA_MAX);
 	struct pollfd p[2] = {
-		{ .fd = vscard_nl_fd(ag->nl), .events = POLLIN },
-		{ .fd = ag->stop_fd, .events = POLLIN },
+		{ .fd = bfd, .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
 	};
-	int err = buf ? drain(ag, buf) : -ENOMEM;
+	unsigned long mine = 0;
+	int err = m && buf ? 0 : -ENOMEM;
 
-	while (!err) {
-		struct vscard_attrs m;
-		bool notify = false;
+	while (!err && (!max || mine < max)) {
+		ssize_t n;
 
-		/* Hints queued by the library during drain() count too. */
-		if (poll(p, 2, vscard_nl_queued(ag->nl) ? 0 : -1) < 0 &&
-		    errno != EINTR) {
-			err = -errno;
+		if (poll(p, stop_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno != EINTR)
+				err = -errno;
+			continue;
+		}
+		if (stop_fd >= 0 && p[1].revents)
+			break;
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(bfd, m, sizeof(*m));
+		if (n == 0)
+			break;		/* the binding ended */
+		if (n < 0) {
+			/* another reader of the same file took it */
+			if (errno != EAGAIN && errno != EINTR)
+				err = -errno;
+			continue;
+		}
+		if ((size_t)n != sizeof(m->msg) + m->msg.len) {
+			err = -EPROTO;
 			break;
 		}
-		if (p[1].revents)
-			break;
-		/* One message per wakeup: a hint is acted on at once. */
-		err = vscard_nl_next(ag->nl, &m);
-		if (!err) {
-			notify = m.cmd == VSCARD_CMD_REQ_NOTIFY;
-			if (m.cmd == VSCARD_CMD_REQ_PUSH)
-				err = answer_pushed(ag, &m, buf);
-			vscard_attrs_release(&m);
-		} else if (err == -EAGAIN || err == -ENOBUFS) {
+		if (m->msg.type == VSCARD_MSG_CANCEL) {
+			atomic_fetch_add(&st->cancels, 1);
+			continue;
+		}
+		err = abi_answer(bfd, m, buf);
+		if (err == -ENOENT) {	/* card toggled or timed out meanwhile */
+			atomic_fetch_add(&st->stale, 1);
 			err = 0;
-			notify = true;	/* always drain: cheap and safe */
+			continue;
 		}
-		if (!err && notify)
-			err = drain(ag, buf);
+		if (err == -ENODEV) {	/* ended while we answered */
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		mine++;
+		if (toggle_every &&
+		    (atomic_fetch_add(&st->answered, 1) + 1) % toggle_every == 0)
+			err = toggle(bfd, st);
+		else if (!toggle_every)
+			atomic_fetch_add(&st->answered, 1);
+		if (err == -ENODEV) {	/* ended while we toggled */
+			err = 0;
+			break;
+		}
 	}
 	if (err) {
 		fprintf(stderr, "abi agent: stopped: %s\n", strerror(-err));
-		atomic_store(&ag->error, err);
+		atomic_store(&st->error, err);
 	}
+	free(m);
 	free(buf);
+	return err;
+}
+
+struct agent_thread {
+	struct abi_agent *ag;
+	int i;
+};
+
+static void *agent_thread(void *arg)
+{
+	struct agent_thread *t = arg;
+	struct abi_agent *ag = t->ag;
+	int i = t->i;
+
+	free(t);
+	abi_serve(ag->b[i].fd, ag->stop_fd, ag->toggle_every, 0, &ag->st);
 	return NULL;
+}
+
+int abi_agent_bind(struct abi_agent *ag, int nslots, const char *key)
+{
+	struct vscard_nl *nl = abi_nl();
+	int i, s, err = 0;
+
+	memset(ag, 0, sizeof(*ag));
+	ag->stop_fd = eventfd(0, EFD_CLOEXEC);
+	for (i = 0; i < nslots; i++) {
+		s = abi_bind(nl, -1, key, -1, -1, &ag->b[i]);
+		if (s < 0) {
+			err = s;
+			break;
+		}
+		ag->nslots++;
+		err = abi_card(ag->b[i].fd, true);
+		if (err)
+			break;
+	}
+	/* The bindings outlive the socket that made them. */
+	vscard_nl_close(nl);
+	if (err) {
+		for (i = 0; i < ag->nslots; i++)
+			abi_unbound(&ag->b[i]);
+		close(ag->stop_fd);
+		ag->nslots = 0;
+	}
+	return err;
+}
+
+int abi_agent_run(struct abi_agent *ag)
+{
+	int i;
+
+	for (i = 0; i < ag->nslots; i++) {
+		struct agent_thread *t = malloc(sizeof(*t));
+
+		t->ag = ag;
+		t->i = i;
+		if (pthread_create(&ag->th[i], NULL, agent_thread, t)) {
+			free(t);
+			return -EAGAIN;
+		}
+	}
+	ag->running = true;
+	return 0;
 }
 
 int abi_agent_start(struct abi_agent *ag, int nslots, const char *key)
 {
-	return abi_agent_start_mode(ag, nslots, key, ABI_AGENT_FETCH);
-}
+	int err = abi_agent_bind(ag, nslots, key);
 
-int abi_agent_start_mode(struct abi_agent *ag, int nslots, const char *key,
-			 enum abi_agent_mode mode)
-{
-	int i, s;
-
-	memset(ag, 0, sizeof(*ag));
-	ag->mode = mode;
-	ag->nl = abi_nl();
-	ag->stop_fd = eventfd(0, EFD_CLOEXEC);
-	for (i = 0; i < nslots; i++) {
-		s = mode == ABI_AGENT_PUSH ?
-		    abi_bind_push(ag->nl, -1, key, &ag->epoch[i]) :
-		    abi_bind(ag->nl, -1, key, -1, -1, &ag->epoch[i]);
-		if (s < 0 || abi_card(ag->nl, (uint32_t)s, true))
-			goto fail;
-		ag->slot[i] = (uint32_t)s;
-		ag->nslots++;
-	}
-	if (!pthread_create(&ag->th, NULL, abi_agent_loop, ag))
-		return 0;
-fail:
-	vscard_nl_close(ag->nl);
-	close(ag->stop_fd);
-	ag->nl = NULL;
-	return -EIO;
+	if (!err)
+		err = abi_agent_run(ag);
+	return err;
 }
 
 int abi_agent_open_slot(struct abi_agent *ag, int i)
 {
 	struct vscard_nl *ctl = abi_nl();
-	int fd = abi_open_slot(ctl, ag->slot[i]);
+	int fd = abi_open_slot(ctl, ag->b[i].slot);
 
 	vscard_nl_close(ctl);
 	return fd;
@@ -232,13 +213,19 @@ int abi_agent_open_slot(struct abi_agent *ag, int i)
 void abi_agent_stop(struct abi_agent *ag)
 {
 	uint64_t one = 1;
+	int i;
 
-	if (!ag->nl)
+	if (!ag->nslots)
 		return;
-	if (write(ag->stop_fd, &one, sizeof(one)) < 0)
-		perror("eventfd");
-	pthread_join(ag->th, NULL);
-	vscard_nl_close(ag->nl);
+	if (ag->running) {
+		if (write(ag->stop_fd, &one, sizeof(one)) < 0)
+			perror("eventfd");
+		for (i = 0; i < ag->nslots; i++)
+			pthread_join(ag->th[i], NULL);
+	}
+	for (i = 0; i < ag->nslots; i++)
+		abi_unbound(&ag->b[i]);
 	close(ag->stop_fd);
-	ag->nl = NULL;
+	ag->nslots = 0;
+	ag->running = false;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * vscard ABI tests: run as root against a loaded vscard.ko (pool 0 with at
- * least 8 slots, all unbound).  Usage: abi_test [GROUP...]; groups are
- * status, xfer, push, linger, priv, death, stress (default: all but
- * stress).
+ * vscard ABI tests (ABI 2): run as root against a loaded vscard.ko (pool 0
+ * with at least 8 slots, all unbound, root-owned).  Usage: abi_test
+ * [--prefix P] [GROUP...]; groups are status, xfer, bfile, linger, priv,
+ * death, stress (default: all but stress).  Environment: ABI_STRESS_COUNT
+ * (requests per stress thread, default 2000), ABI_DEBUG=1 (print every
+ * SLOT_GET reply).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +20,7 @@ static const struct {
 } groups[] = {
 	{ "status", t_status, true },
 	{ "xfer", t_xfer, true },
-	{ "push", t_push, true },
+	{ "bfile", t_bfile, true },
 	{ "linger", t_linger, true },
 	{ "priv", t_priv, true },
 	{ "death", t_death, true },

@@ -36,6 +36,20 @@ $(O)/abi/abi_test: $(ABI_TEST_SRCS) $(ABI_TEST_HDRS) $(O)/lib/libvscard.a
 	$(CC) $(USER_CFLAGS) $(WARN_CFLAGS) $(ABI_CPPFLAGS) -pthread -o $@ \
 		$(ABI_TEST_SRCS) $(O)/lib/libvscard.a $(NL_LIBS)
 
+# vscard-hold (binds as the calling user and execs a command with the
+# binding file) and the LD_PRELOAD shim that hands it to trinity: suite 47.
+TEST_TARGETS += $(O)/abi/vscard-hold $(O)/abi/vscard-victim.so
+
+$(O)/abi/vscard-hold: $(ABI_DIR)/vscard_hold.c $(ABI_TEST_HDRS) $(O)/lib/libvscard.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(WARN_CFLAGS) $(ABI_CPPFLAGS) -o $@ $< \
+		$(O)/lib/libvscard.a $(NL_LIBS)
+
+$(O)/abi/vscard-victim.so: $(ABI_DIR)/victim_preload.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(WARN_CFLAGS) $(USER_CPPFLAGS) -fPIC -shared \
+		-o $@ $< -ldl
+
 # bench-abi (make bench): P1 round trip and wakeup latency, in a 6.1 VM.
 ABI_BENCH_SRCS := $(ABI_DIR)/bench.c $(ABI_DIR)/abi_util.c \
 	$(ABI_DIR)/abi_agent.c tests/tools/testcard/apdu.c
@@ -60,8 +74,14 @@ bench-abi: $(O)/abi/abi_bench
 # The concurrency stress at full size (8 threads x 100k requests) on the
 # debug kernel (KASAN, lockdep, kmemleak): about 45 minutes under TCG, so
 # not part of make check (suite 45 runs 8 x 1000 there; suite 40 runs the
-# full size on the stock 6.1 kernel).
+# full size on the stock 6.1 kernel).  Then a long trinity run as an
+# unprivileged user on a binding file and its pool's nodes (suite 47 runs
+# 5000 calls): TRINITY_LONG_CALLS (default 200000) calls, 4 children.
+TRINITY_LONG_CALLS ?= 200000
 .PHONY: stress-debug
-stress-debug: $(O)/abi/abi_test
+stress-debug: $(O)/abi/abi_test $(O)/abi/vscard-hold $(O)/abi/vscard-victim.so
 	ABI_STRESS_COUNT=100000 ABI_VM_TIMEOUT=7200 ABI_VM_TAG=abi-debug-full \
 		tests/abi/run-vm-abi.sh debug stress
+	TRINITY_CALLS=$(TRINITY_LONG_CALLS) TRINITY_CHILDREN=4 \
+		TRINITY_TIMEOUT=10800 TRINITY_VM_TIMEOUT=11000 \
+		TRINITY_TAG=trinity-debug-long tests/abi/run-vm-trinity.sh debug

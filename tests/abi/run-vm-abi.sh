@@ -11,7 +11,7 @@ if [ ! -x tests/vm/run.sh ]; then
 	echo "SKIP: $tag: tests/vm/run.sh not available"
 	exit 0
 fi
-for bin in build/abi/abi_test build/vscardctl/vscardctl build/tools/vscard-testcard; do
+for bin in build/abi/abi_test build/abi/vscard-hold build/vscardctl/vscardctl build/tools/vscard-testcard; do
 	[ -x "$bin" ] || { echo "FAIL: $tag: $bin not built (make tests)"; exit 1; }
 done
 # build/kmod/ is shared with other suites that may rebuild it meanwhile:
@@ -33,9 +33,7 @@ timeout=900
 [ "$kernel" = debug ] && timeout=2400
 timeout=${ABI_VM_TIMEOUT:-$timeout}
 tests/vm/run.sh --kernel "$kernel" --timeout "$timeout" --name "$tag" -- \
-	env ABI_STRESS_COUNT="${ABI_STRESS_COUNT:-}" \
-	ABI_DEATH_BOUND_MS="${ABI_DEATH_BOUND_MS:-}" \
-	ABI_DEATH_KERNEL_BOUND_MS="${ABI_DEATH_KERNEL_BOUND_MS:-}" VSCARD_KO="$top/$kmod/vscard.ko" \
+	env ABI_STRESS_COUNT="${ABI_STRESS_COUNT:-}" VSCARD_KO="$top/$kmod/vscard.ko" \
 	tests/abi/vm-abi.sh "$kernel" "$@"
 rc=$?
 case $rc in

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * ABI stress: STRESS_THREADS callers x ABI_STRESS_COUNT echo requests over
- * 4 slots of two agents, a pull agent (REQ_NOTIFY, REQ_GET, REQ_NEXT) and
- * a push agent (REQ_PUSH, REQ_DONE without an ack), each taking its cards
- * out and back in every 1000 answers.  Every successful answer is checked
- * byte for byte.
+ * ABI stress: STRESS_THREADS callers x ABI_STRESS_COUNT echo requests
+ * over STRESS_SLOTS bindings, one agent thread per binding file (poll,
+ * read, write), the agents taking their card out and back in every 1000
+ * answers.  Every successful answer is checked byte for byte; the only
+ * error allowed is -ENOMEDIUM while a card is out.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,8 +13,7 @@
 #include "abi.h"
 
 #define STRESS_THREADS	8
-#define STRESS_AGENTS	2
-#define STRESS_SLOTS	2	/* per agent */
+#define STRESS_SLOTS	4
 
 struct caller {
 	pthread_t th;
@@ -47,7 +46,7 @@ static void *caller_thread(void *arg)
 			hdr = 7;
 		}
 		for (j = 0; j < n; j++)
-			tx[hdr + j] = (uint8_t)(i + j);
+			tx[hdr + j] = (uint8_t)(i + j + c->seed);
 		len = sizeof(rx);
 		r = abi_transmit(c->fd, tx, hdr + n, rx, &len, 20000);
 		if (!r) {
@@ -56,8 +55,17 @@ static void *caller_thread(void *arg)
 			    rx[n] != 0x90)
 				c->corrupt++;
 		} else if (r == -ENOMEDIUM) {
+			struct vscard_status st;
+			struct vscard_wait w;
+
 			c->nomedium++;
-			usleep(500);	/* the card is back in a moment */
+			/* the card is back in a moment: wait for it */
+			if (!abi_status(c->fd, &st) &&
+			    !(st.flags & VSCARD_STATUS_PRESENT)) {
+				w = (struct vscard_wait){ .seq = st.seq,
+							  .timeout_ms = 5000 };
+				ioctl(c->fd, VSCARD_IOC_WAIT_STATUS, &w);
+			}
 		} else {
 			if (!c->other)
 				c->first_other = r;
@@ -73,31 +81,26 @@ void t_stress(void)
 	unsigned long count = env && *env ? strtoul(env, NULL, 0) : 0;
 	struct caller c[STRESS_THREADS];
 	unsigned long ok = 0, nomedium = 0, other = 0, corrupt = 0;
-	static const enum abi_agent_mode mode[STRESS_AGENTS] = {
-		ABI_AGENT_FETCH, ABI_AGENT_PUSH,
-	};
-	struct abi_agent ag[STRESS_AGENTS];
-	unsigned long toggles = 0, pushed;
+	struct abi_agent ag;
 	uint64_t t0, ns;
-	int i, first_other = 0, agent_err = 0;
+	int i, first_other = 0, agent_err;
 
 	if (!count)
 		count = 2000;
-	for (i = 0; i < STRESS_AGENTS; i++) {
-		if (abi_agent_start_mode(&ag[i], STRESS_SLOTS, i ? "stress-push" :
-					 "stress-pull", mode[i])) {
-			OK(0, "stress: agent setup");
-			while (i--)
-				abi_agent_stop(&ag[i]);
-			return;
-		}
-		ag[i].toggle_every = 1000;
+	if (abi_agent_bind(&ag, STRESS_SLOTS, "stress-key")) {
+		OK(0, "stress: agent setup");
+		return;
+	}
+	ag.toggle_every = 1000;
+	if (abi_agent_run(&ag)) {
+		OK(0, "stress: agent threads");
+		abi_agent_stop(&ag);
+		return;
 	}
 	memset(c, 0, sizeof(c));
 	t0 = abi_now_ns();
 	for (i = 0; i < STRESS_THREADS; i++) {
-		c[i].fd = abi_agent_open_slot(&ag[i % STRESS_AGENTS],
-					      i / STRESS_AGENTS % STRESS_SLOTS);
+		c[i].fd = abi_agent_open_slot(&ag, i % STRESS_SLOTS);
 		c[i].count = count;
 		c[i].seed = (unsigned int)i * 7919u + 1;
 		pthread_create(&c[i].th, NULL, caller_thread, &c[i]);
@@ -113,20 +116,18 @@ void t_stress(void)
 			first_other = c[i].first_other;
 	}
 	ns = abi_now_ns() - t0;
-	for (i = 0; i < STRESS_AGENTS; i++) {
-		abi_agent_stop(&ag[i]);
-		toggles += atomic_load(&ag[i].toggles);
-		if (!agent_err)
-			agent_err = atomic_load(&ag[i].error);
-	}
-	pushed = atomic_load(&ag[1].pushed);
-	DIAG("stress: %d threads x %lu requests in %.1f s (%.0f req/s): ok %lu, -ENOMEDIUM %lu (card toggles %lu), other %lu; push agent: %lu pushed of %lu answered",
-	     STRESS_THREADS, count, (double)ns / 1e9,
+	abi_agent_stop(&ag);
+	agent_err = atomic_load(&ag.st.error);
+	DIAG("stress: %d threads x %lu requests over %d bindings in %.1f s (%.0f req/s): ok %lu, -ENOMEDIUM %lu (card toggles %lu), other %lu; agents: %lu answered, %lu stale completions, %lu cancels",
+	     STRESS_THREADS, count, STRESS_SLOTS, (double)ns / 1e9,
 	     (double)(STRESS_THREADS * count) / ((double)ns / 1e9), ok,
-	     nomedium, toggles, other, pushed, atomic_load(&ag[1].answered));
+	     nomedium, atomic_load(&ag.st.toggles), other,
+	     atomic_load(&ag.st.answered), atomic_load(&ag.st.stale),
+	     atomic_load(&ag.st.cancels));
 	OK(!agent_err, "stress: the agents saw no error (%d)", agent_err);
-	OK(pushed > 0, "stress: the push agent got pushed requests (%lu)",
-	   pushed);
+	OK(atomic_load(&ag.st.toggles) > 0 || count * STRESS_THREADS < 1000,
+	   "stress: the cards were taken out and back in (%lu times)",
+	   atomic_load(&ag.st.toggles));
 	OK(corrupt == 0, "stress: %lu answers, none corrupted or misrouted (%lu bad)",
 	   ok, corrupt);
 	OK(other == 0, "stress: no error other than -ENOMEDIUM during card toggles (%lu, first %d)",

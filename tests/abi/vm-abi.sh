@@ -42,8 +42,11 @@ check "vscardctl pool-new --slots 2 --uid 1000 --gid 1000 -> pool '$pool'" test 
 if [ -n "$pool" ]; then
 	minor=$("$ctl" --json show "$pool" 1 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["minor"])')
 	udevadm settle 2>/dev/null
-	owner=$(stat -c %u:%g "/dev/vscard$minor" 2>/dev/null)
-	check "pool $pool slot 1 is /dev/vscard$minor owned by 1000:1000 ($owner)" test "$owner" = 1000:1000
+	owner=$(stat -c '%a %u:%g' "/dev/vscard$minor" 2>/dev/null)
+	check "pool $pool slot 1 is /dev/vscard$minor, 0660 1000:1000 ($owner)" test "$owner" = "660 1000:1000"
+	out=$(setpriv --reuid=1000 --regid=1000 --clear-groups "$ctl" pools 2>&1)
+	check "vscardctl pools as uid 1000 lists its pool $pool and not pool 0" \
+		eval 'echo "$out" | grep -Eq "^$pool +2 " && ! echo "$out" | grep -Eq "^0 +"'
 	"$ctl" pool-del "$pool"; r=$?
 	check "vscardctl pool-del $pool" test $r = 0
 	"$ctl" show "$pool" 0 >/dev/null 2>&1; r=$?
@@ -51,6 +54,8 @@ if [ -n "$pool" ]; then
 fi
 setpriv --reuid=65534 --regid=65534 --clear-groups "$ctl" pool-new --slots 1 >/dev/null 2>&1; r=$?
 check "vscardctl pool-new as nobody exits 1 (EPERM) ($r)" test $r = 1
+setpriv --reuid=65534 --regid=65534 --clear-groups timeout 10 "$ctl" monitor >/dev/null 2>&1; r=$?
+check "vscardctl monitor as nobody exits 1 (the events group is admin-only) ($r)" test $r = 1
 
 # ---- vscard-testcard + monitor ----
 mon=$(mktemp) fifo=$(mktemp -u) log=$(mktemp)
@@ -90,6 +95,10 @@ done
 rm -f "$mon" "$fifo" "$log"
 
 # ---- unload ----
+# A binding file pins the module like an open node does.
+"$O/abi/vscard-hold" hold --pool 0 --key rmmod-pin -- \
+	/bin/sh -c 'if rmmod vscard 2>/dev/null; then exit 1; fi; exit 0' 2>/dev/null; r=$?
+check "rmmod is refused while a binding file is open ($r)" test $r = 0
 if rmmod vscard; then pass "rmmod vscard after all tests"; else fail "rmmod vscard after all tests"; fi
 "$ctl" pools >/dev/null 2>&1; r=$?
 check "vscardctl without the module exits 3 ($r)" test $r = 3
