@@ -44,7 +44,9 @@ udevadm settle 2>/dev/null
 
 # Victim files: copies of the pool's nodes (same device numbers, owned by
 # the user, 0660) and eight binding markers (the shim's dup()s).
-vict=$(mktemp -d /tmp/trinity-victims.XXXXXX)
+# On /run (tmpfs in every VM): under an overlay /tmp trinity finds only
+# the directory itself.
+vict=$(mktemp -d /run/trinity-victims.XXXXXX)
 n=0
 for m in $("$hold" minors "$pool"); do
 	cp -a "/dev/vscard$m" "$vict/vscard$m" && n=$((n + 1))

@@ -17,6 +17,14 @@ case "$VSCARD_TOP:$VM_CWD" in
 /tmp/*|*:/tmp/*) ;;
 *) mount -t tmpfs tmpfs /tmp -o mode=1777 ;;
 esac
+# Suites run build outputs as unprivileged users (ABI, trinity, sessions):
+# make the checkout and its ancestors searchable by others, in the overlay
+# only (a clone may live in a 0700 directory, as mktemp -d makes them).
+d=$VSCARD_TOP
+while [ -n "$d" ] && [ "$d" != / ]; do
+	[ -d "$d" ] && chmod o+x "$d" 2>/dev/null
+	d=${d%/*}
+done
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
