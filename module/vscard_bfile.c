@@ -96,10 +96,16 @@ static const struct vscard_owner_ops vscard_bfile_ops = {
 	.ended = vscard_bfile_ended,
 };
 
+/* Lockless: a notice or a request is queued (read() re-checks). */
+static bool vscard_bfile_has_msg(struct vscard_bfile *bf)
+{
+	return READ_ONCE(bf->ncancel) ||
+	       vscard_reqs_any_queued(&bf->slot->reqs);
+}
+
 static bool vscard_bfile_ready(struct vscard_bfile *bf)
 {
-	return READ_ONCE(bf->ended) || READ_ONCE(bf->ncancel) ||
-	       vscard_reqs_any_queued(&bf->slot->reqs);
+	return READ_ONCE(bf->ended) || vscard_bfile_has_msg(bf);
 }
 
 /* Pop the oldest cancellation notice into @msg; false if none. */
@@ -277,7 +283,7 @@ static __poll_t vscard_bfile_poll(struct file *file, poll_table *wait)
 	/* Ended: read() returns end of file at once. */
 	if (READ_ONCE(bf->ended))
 		return mask | EPOLLHUP | EPOLLIN | EPOLLRDNORM;
-	if (READ_ONCE(bf->ncancel) || vscard_reqs_any_queued(&bf->slot->reqs))
+	if (vscard_bfile_has_msg(bf))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
