@@ -425,6 +425,30 @@ static void call_without_final_pad(void **state)
 				  RDPESC_DECODE_CANONICAL), RDP_ERR_MISMATCH);
 }
 
+static void return_without_final_pad(void **state)
+{
+	/* Transmit_Return, 3 response bytes ending the body, no pad to 4 */
+	static const uint8_t nopad[] = {
+		0x01, 0x10, 0x08, 0x00, 0xcc, 0xcc, 0xcc, 0xcc, 0x17, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0x03, 0, 0, 0, 0x00, 0x00, 0x02, 0x00,
+		0x03, 0, 0, 0, 0x01, 0x90, 0x00 };
+	union rdpesc_return r;
+	uint8_t *p;
+
+	(void)state;
+	p = exact(nopad, sizeof(nopad));	/* exact size: ASan sees overreads */
+	assert_int_equal(dec_ret(p, sizeof(nopad), SCARD_IOCTL_TRANSMIT, &r), 0);
+	assert_int_equal(r.transmit.cb_recv, 3);
+	assert_memory_equal(r.transmit.recv, "\x01\x90\x00", 3);
+	free(p);
+	/* one data byte short is still truncated, never a shorter answer */
+	p = exact(nopad, sizeof(nopad) - 1);
+	put32(p + 8, 0x16);
+	assert_int_equal(dec_ret(p, sizeof(nopad) - 1, SCARD_IOCTL_TRANSMIT, &r),
+			 RDP_ERR_TRUNCATED);
+	free(p);
+}
+
 static void rdpdr_malformed(void **state)
 {
 	static const uint8_t dl[] = { 0x72, 0x44, 0x41, 0x44, 1, 0, 0, 0,
@@ -502,6 +526,7 @@ int main(void)
 		cmocka_unit_test(salvage_context),
 		cmocka_unit_test(salvage_handle),
 		cmocka_unit_test(call_without_final_pad),
+		cmocka_unit_test(return_without_final_pad),
 		cmocka_unit_test(rdpdr_malformed),
 	};
 

@@ -185,6 +185,24 @@ void ndr_get_check(struct ndr_dec *d, uint32_t v, uint32_t max)
 		ndr_fail(d, RDP_ERR_RANGE);
 }
 
+/*
+ * The pad that brings a conformant array to a 4-byte boundary.  An array
+ * that ends the body may come without it: FreeRDP seeks over the pad
+ * without checking the length (smartcard_unpack_read_size_align()), xrdp
+ * reads the fields it wants and never looks at what trails them, and
+ * IronRDP and Teleport end their bodies at the last byte of data.  So the
+ * pad is skipped as far as bytes are there; a field after a missing pad
+ * has no bytes either and fails as truncated when it is read.
+ */
+static void ndr_skip_pad(struct ndr_dec *d)
+{
+	size_t rem = d->r.off % 4;
+	size_t pad = rem ? 4 - rem : 0;
+	size_t left = rdp_rd_left(&d->r);
+
+	rdp_rd_skip(&d->r, pad < left ? pad : left);
+}
+
 void ndr_get_ptr_size(struct ndr_dec *d, uint32_t ref, uint32_t size)
 {
 	if (!ref && size)
@@ -208,7 +226,7 @@ const uint8_t *ndr_get_conf_bytes(struct ndr_dec *d, uint32_t n)
 		return NULL;
 	}
 	v = rdp_rd_view(&d->r, n);
-	rdp_rd_align(&d->r, 4);
+	ndr_skip_pad(d);
 	return d->r.err ? NULL : v;
 }
 
@@ -263,7 +281,7 @@ const char *ndr_get_string(struct ndr_dec *d)
 		return NULL;
 	}
 	p = rdp_rd_view(&d->r, actual * csize);
-	rdp_rd_align(&d->r, 4);
+	ndr_skip_pad(d);
 	if (d->r.err)
 		return NULL;
 	return to_arena(d, p, actual);
