@@ -26,13 +26,15 @@
 #include <vscard/svcport.h>
 
 #include "agent.h"
-#include "agent_main.h"
 #include "log.h"
 
 /* The fuzzer has no netlink; the agent is attached to the fake kernel. */
-struct kernel_port *kernel_nl_open(uint32_t pool, int *err)
+struct kernel_port *kernel_nl_open(uint32_t pool, const struct kernel_events *ev,
+				   void *ctx, int *err)
 {
 	(void)pool;
+	(void)ev;
+	(void)ctx;
 	*err = -ENOSYS;
 	return NULL;
 }
@@ -102,7 +104,7 @@ static void handshake(struct agent *a)
 	reply[1] = 0;
 	reply[2] = 13;
 	reply[3] = 0;
-	put32(reply + 4, a->rdpdr.client_id);
+	put32(reply + 4, a->srv.client_id);
 	pdu(a, 0x4343, reply, sizeof(reply));
 	pdu(a, 0x434E, name, sizeof(name));
 	pdu(a, 0x4350, caps, sizeof(caps));
@@ -114,9 +116,9 @@ static void completion(struct agent *a, const uint8_t *p, size_t len)
 	uint8_t buf[16 + 4 + 4096];
 	uint32_t cid;
 
-	if (!len || !a->ct.n || len - 1 > 4096)
+	if (!len || !a->io.ct.n || len - 1 > 4096)
 		return;
-	cid = a->ct.v[p[0] % a->ct.n].cid;
+	cid = a->io.ct.v[p[0] % a->io.ct.n].cid;
 	put32(buf, 1);
 	put32(buf + 4, cid);
 	put32(buf + 8, 0);
@@ -144,13 +146,11 @@ static void kernel_request(struct agent *a, int kfd, const uint8_t *p, size_t le
 		off += snprintf(line + off, sizeof(line) - (size_t)off, "-");
 	line[off++] = '\n';
 	if (write(kfd, line, (size_t)off) == off)
-		a->kp->ops->process(a->kp, a);
+		a->kp->ops->process(a->kp);
 }
 
 static void control(struct agent *a, const uint8_t *p, size_t len)
 {
-	struct ct_entry e;
-
 	switch (len ? p[0] % 4 : 0) {
 	case 0:
 		frame(a, SVCPORT_RESET, NULL, 0);
@@ -164,10 +164,7 @@ static void control(struct agent *a, const uint8_t *p, size_t len)
 		handshake(a);
 		break;
 	case 3:
-		while (ct_expire_one(&a->ct, ~0ull >> 1, &e))
-			scard_timeout(a, &e);
-		scard_tick(a, ~0ull >> 1);
-		rm_tick(a, ~0ull >> 1);
+		agent_run_timers(a, ~0ull >> 1);
 		break;
 	}
 }

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The agent's event loop: channel frames, kernel messages, timers, signals. */
+/*
+ * The agent's wiring and event loop: it builds the layers (agent.h) and
+ * connects their callbacks, owns the adapter connection (svcport frames,
+ * the mode its HELLO chooses, --listen's peer check), the kernel fd,
+ * timers and signals.  No RDPDR, RDPESC or reader logic lives here.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,29 +21,31 @@
 #include <vscard/svcport.h>
 
 #include "agent.h"
-#include "agent_main.h"
 #include "encode.h"
 #include "log.h"
 
-/* Retry delay of a reader whose binding the kernel ended (reader_model.c
- * retries a failed BIND after the same time). */
-#define AGENT_REBIND_MS	5000
-
-void agent_stop(struct agent *a, int code)
+static void agent_stop(struct agent *a, int code)
 {
 	if (!a->stop)
 		a->exit_code = code;
 	a->stop = true;
 }
 
-void agent_send_data(struct agent *a, const struct bytebuf *pdu)
+/*
+ * rdpdr_send_fn of both transports: one RDPDR PDU toward the client, in a
+ * DATA frame (channel mode) or an IO_REQUEST frame (device mode: only the
+ * smart-card device's DR_DEVICE_IOREQUESTs come here).
+ */
+static void send_pdu(void *ctx, const struct bytebuf *pdu)
 {
+	struct agent *a = ctx;
+	uint16_t type = a->mode == AGENT_MODE_DEVICE ? SVCPORT_IO_REQUEST : SVCPORT_DATA;
 	int ret;
 
 	if (!a->chan_up)
 		return;
 	log_hex("rdpdr out", pdu->data, pdu->len);
-	ret = svc_io_send(&a->chan, SVCPORT_DATA, pdu->data, (uint32_t)pdu->len);
+	ret = svc_io_send(&a->chan, type, pdu->data, (uint32_t)pdu->len);
 	if (ret && ret != -EPIPE) {
 		log_err("channel: send failed: %s", strerror(-ret));
 		agent_stop(a, AGENT_EXIT_CHANNEL);
@@ -64,15 +71,21 @@ static void send_hello(struct agent *a)
 	bb_free(&b);
 }
 
-void agent_remote_reset(struct agent *a, const char *why)
+/* Full reset of everything remote: pending requests fail locally. */
+static void remote_reset(struct agent *a, const char *why)
 {
-	log_info("agent: remote state reset (%s)", why);
-	a->rdpdr.resets++;
-	ct_reset(&a->ct);
-	memset(&a->mon, 0, sizeof(a->mon));
-	scard_ledger_clear(a);		/* the client drops everything on reset */
-	rm_remote_lost(a, a->cfg.linger_ms);
-	rdpdr_close(a);
+	rdpdr_io_reset(&a->io, why);	/* up through the smart-card client */
+	rdpdr_server_close(&a->srv);
+	device_mode_close(&a->dev);
+}
+
+/* The channel is usable (CHANNEL_OPEN), or again after RESET. */
+static void transport_start(struct agent *a)
+{
+	if (a->mode == AGENT_MODE_DEVICE)
+		device_mode_open(&a->dev);
+	else
+		rdpdr_server_start(&a->srv);
 }
 
 /* ---- svcport frames ---------------------------------------------------- */
@@ -88,7 +101,7 @@ static void on_channel_open(struct agent *a, const uint8_t *p, uint32_t len)
 		key_len = o.session_key_len;
 	}
 	if (a->chan_open)
-		agent_remote_reset(a, "CHANNEL_OPEN while open");
+		remote_reset(a, "CHANNEL_OPEN while open");
 	if (a->cfg.key_len) {
 		memcpy(a->key, a->cfg.key, a->cfg.key_len);
 		a->key_len = a->cfg.key_len;
@@ -102,25 +115,47 @@ static void on_channel_open(struct agent *a, const uint8_t *p, uint32_t len)
 			"readers will not be bound", key_len);
 		a->key_len = 0;
 	}
+	rm_set_key(&a->rm, a->key, a->key_len);
 	a->chan_open = true;
-	log_info("channel: open (session key %zu bytes)", a->key_len);
-	rdpdr_start(a);
+	log_info("channel: open (session key %zu bytes, %s mode)", a->key_len,
+		 a->mode == AGENT_MODE_DEVICE ? "device" : "channel");
+	transport_start(a);
+}
+
+static void on_hello(struct agent *a, const uint8_t *p, uint32_t len)
+{
+	struct svcport_hello h;
+	enum agent_mode mode;
+
+	if (svcport_decode_hello(p, len, &h)) {
+		log_warn("channel: malformed HELLO ignored");
+		a->stats.frames_bad++;
+		return;
+	}
+	mode = h.flags & SVCPORT_HELLO_DEVICE ? AGENT_MODE_DEVICE : AGENT_MODE_CHANNEL;
+	log_info("channel: adapter hello, version %u, flags 0x%x, \"%.*s\"", h.version,
+		 h.flags, (int)(h.name_len > 64 ? 64 : h.name_len), (const char *)h.name);
+	if (a->chan_open) {
+		/* The mode of an open channel never changes under it. */
+		if (mode != a->mode) {
+			log_warn("channel: HELLO asking for %s mode after CHANNEL_OPEN ignored",
+				 mode == AGENT_MODE_DEVICE ? "device" : "channel");
+			a->stats.frames_bad++;
+		}
+		return;
+	}
+	a->mode = mode;
+	if (mode == AGENT_MODE_DEVICE)
+		log_info("channel: device mode: the adapter runs the RDPDR core");
 }
 
 void agent_handle_frame(struct agent *a, const struct svc_frame *f)
 {
 	a->stats.frames_in++;
 	switch (f->type) {
-	case SVCPORT_HELLO: {
-		struct svcport_hello h;
-
-		if (svcport_decode_hello(f->payload, f->len, &h) == 0)
-			log_info("channel: adapter hello, version %u, \"%.*s\"", h.version,
-				 (int)(h.name_len > 64 ? 64 : h.name_len), (const char *)h.name);
-		else
-			log_warn("channel: malformed HELLO ignored");
+	case SVCPORT_HELLO:
+		on_hello(a, f->payload, f->len);
 		break;
-	}
 	case SVCPORT_CHANNEL_OPEN:
 		on_channel_open(a, f->payload, f->len);
 		break;
@@ -130,20 +165,36 @@ void agent_handle_frame(struct agent *a, const struct svc_frame *f)
 			a->stats.frames_bad++;
 			break;
 		}
-		rdpdr_receive(a, f->payload, f->len);
+		if (a->mode == AGENT_MODE_DEVICE) {
+			log_warn("channel: DATA in device mode dropped");
+			a->stats.frames_bad++;
+			break;
+		}
+		rdpdr_server_receive(&a->srv, f->payload, f->len);
 		break;
 	case SVCPORT_CHANNEL_CLOSE:
 		log_info("channel: closed by the adapter");
 		if (a->chan_open)
-			agent_remote_reset(a, "channel closed");
+			remote_reset(a, "channel closed");
 		a->chan_open = false;
 		break;
 	case SVCPORT_RESET:
 		log_info("channel: reset by the adapter");
 		if (!a->chan_open)
 			break;
-		agent_remote_reset(a, "channel reset");
-		rdpdr_start(a);
+		remote_reset(a, "channel reset");
+		transport_start(a);
+		break;
+	case SVCPORT_DEVICE_ADD:
+	case SVCPORT_DEVICE_REMOVE:
+	case SVCPORT_IO_COMPLETION:
+		if (a->mode == AGENT_MODE_DEVICE) {
+			device_mode_frame(&a->dev, f->type, f->payload, f->len);
+			break;
+		}
+		log_warn("channel: device-mode frame type %u in channel mode dropped",
+			 f->type);
+		a->stats.frames_bad++;
 		break;
 	default:
 		log_warn("channel: unknown frame type %u dropped", f->type);
@@ -156,8 +207,9 @@ static void channel_gone(struct agent *a, const char *why, int code)
 {
 	log_info("channel: %s", why);
 	if (a->chan_open)
-		agent_remote_reset(a, why);
+		remote_reset(a, why);
 	a->chan_open = false;
+	a->mode = AGENT_MODE_CHANNEL;
 	if (a->chan_up) {
 		evloop_del(&a->loop, &a->chan_h);
 		svc_io_fini(&a->chan);
@@ -253,39 +305,10 @@ static void on_listen(struct ev_handler *h, uint32_t events)
 
 /* ---- kernel, timer, signals -------------------------------------------- */
 
-void agent_kernel_request(struct agent *a, struct kreq *r)
-{
-	rm_request(a, r);
-}
-
-void agent_kernel_cancel(struct agent *a, uint32_t slot, uint64_t req_id)
-{
-	rm_cancel(a, slot, req_id);
-}
-
-/*
- * The kernel ended a binding (an administrator's UNBIND, the pool deleted):
- * the reader is unbound as if its BIND had failed, so the usual retry binds
- * it again (to the same or another slot) and reports its card; while the
- * pool is gone that BIND fails and is retried.  Its requests in progress
- * complete into the void (-ENODEV).
- */
-void agent_kernel_unbound(struct agent *a, uint32_t slot)
-{
-	struct reader *r = rm_find_slot(a, slot);
-
-	if (!r)
-		return;
-	log_warn("rm: slot %u (\"%s\") unbound by the kernel; binding again in %u ms",
-		 slot, r->name, AGENT_REBIND_MS);
-	r->bound = false;
-	r->bind_retry_at = now_ms() + AGENT_REBIND_MS;
-}
-
 static void on_kernel(struct ev_handler *h, uint32_t events)
 {
 	struct agent *a = (struct agent *)((char *)h - offsetof(struct agent, kern_h));
-	int ret = a->kp->ops->process(a->kp, a);
+	int ret = a->kp->ops->process(a->kp);
 
 	if (ret) {
 		log_err("kernel: %s", strerror(-ret));
@@ -293,15 +316,10 @@ static void on_kernel(struct ev_handler *h, uint32_t events)
 	}
 }
 
-static void run_timers(struct agent *a)
+void agent_run_timers(struct agent *a, uint64_t now)
 {
-	uint64_t now = now_ms();
-	struct ct_entry e;
-
-	while (ct_expire_one(&a->ct, now, &e))
-		scard_timeout(a, &e);
-	scard_tick(a, now);
-	rm_tick(a, now);
+	scard_tick(&a->sc, now);	/* request deadlines, monitor backoff */
+	rm_tick(&a->rm, now);		/* BIND retries, idle transactions */
 }
 
 static void on_timer(struct ev_handler *h, uint32_t events)
@@ -311,7 +329,7 @@ static void on_timer(struct ev_handler *h, uint32_t events)
 
 	if (read(h->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_debug("timer: %s", strerror(errno));
-	run_timers(a);
+	agent_run_timers(a, now_ms());
 }
 
 static void arm_timer(struct agent *a)
@@ -319,13 +337,10 @@ static void arm_timer(struct agent *a)
 	uint64_t d = 0, t;
 	struct itimerspec its;
 
-	t = ct_next_deadline(&a->ct);
+	t = scard_next_deadline(&a->sc);
 	if (t && (!d || t < d))
 		d = t;
-	t = scard_next_deadline(a);
-	if (t && (!d || t < d))
-		d = t;
-	t = rm_next_deadline(a);
+	t = rm_next_deadline(&a->rm);
 	if (t && (!d || t < d))
 		d = t;
 	memset(&its, 0, sizeof(its));
@@ -354,26 +369,33 @@ static void on_signal(struct ev_handler *h, uint32_t events)
 
 void agent_log_stats(const struct agent *a)
 {
-	const struct ct_stats *s = &a->ct.stats;
+	const struct ct_stats *s = &a->io.ct.stats;
+	const struct ledger *l = &a->sc.led;
+	uint64_t bad = a->stats.frames_bad + a->srv.frames_bad + a->dev.frames_bad +
+		       a->io.frames_bad + a->sc.stats.frames_bad;
 	uint32_t nc, nh;
 
-	scard_ledger_counts(a, &nc, &nh);
+	scard_ledger_counts(&a->sc, &nc, &nh);
 	log_info("stats: issued=%llu completed=%llu late=%llu unknown=%llu "
 		 "wrong_device=%llu timeouts=%llu cancels=%llu resets=%llu "
 		 "bad_frames=%llu kernel_requests=%llu outstanding=%zu abandoned=%zu "
 		 "monitor=%s gave_up=%llu client_contexts=%u/%u client_handles=%u/%u "
-		 "peak_contexts=%u peak_handles=%u refused=%llu",
+		 "peak_contexts=%u peak_handles=%u refused=%llu mode=%s "
+		 "devices_added=%llu devices_removed=%llu peers_refused=%llu",
 		 (unsigned long long)s->issued, (unsigned long long)s->completed,
 		 (unsigned long long)s->late, (unsigned long long)s->unknown,
 		 (unsigned long long)s->wrong_device, (unsigned long long)s->timeouts,
-		 (unsigned long long)a->stats.cancels_sent,
-		 (unsigned long long)a->rdpdr.resets,
-		 (unsigned long long)a->stats.frames_bad,
-		 (unsigned long long)a->stats.kernel_requests,
-		 ct_count(&a->ct, CT_OUTSTANDING), ct_count(&a->ct, CT_ABANDONED),
-		 scard_monitor_state(a), (unsigned long long)a->stats.monitor_gave_up,
-		 nc, CLIENT_CTX_MAX, nh, CLIENT_HANDLES_MAX, a->led.ctx_peak,
-		 a->led.h_peak, (unsigned long long)a->led.refused);
+		 (unsigned long long)a->sc.stats.cancels_sent,
+		 (unsigned long long)a->io.resets, (unsigned long long)bad,
+		 (unsigned long long)a->rm.stats.kernel_requests,
+		 ct_count(&a->io.ct, CT_OUTSTANDING), ct_count(&a->io.ct, CT_ABANDONED),
+		 scard_monitor_state(&a->sc),
+		 (unsigned long long)a->sc.stats.monitor_gave_up,
+		 nc, CLIENT_CTX_MAX, nh, CLIENT_HANDLES_MAX, l->ctx_peak, l->h_peak,
+		 (unsigned long long)l->refused,
+		 a->mode == AGENT_MODE_DEVICE ? "device" : "channel",
+		 (unsigned long long)a->dev.adds, (unsigned long long)a->dev.removes,
+		 (unsigned long long)a->stats.peers_refused);
 }
 
 static int open_listen(const char *path)
@@ -417,6 +439,34 @@ static int open_connect(const char *path)
 	return fd;
 }
 
+/*
+ * The layers, bottom up, each given the callbacks of the one above it
+ * (agent.h): rdpdr_io -> scard_client -> reader_model <- kernel port.
+ */
+static void wire_layers(struct agent *a)
+{
+	const struct agent_config *c = &a->cfg;
+	struct scard_config scfg = {
+		.call_timeout_ms = c->call_timeout_ms,
+		.retry_base_ms = c->retry_base_ms,
+		.retry_cap_ms = c->retry_cap_ms,
+		.retry_max = c->retry_max,
+	};
+	struct rm_config rcfg = {
+		.linger_ms = c->linger_ms,
+		.request_timeout_ms = c->request_timeout_ms,
+		.call_timeout_ms = c->call_timeout_ms,
+		.txn_idle_ms = c->txn_idle_ms,
+		.transactions = c->transactions,
+	};
+
+	rdpdr_io_init(&a->io, send_pdu, a, &scard_rdpdr_events, &a->sc);
+	rdpdr_server_init(&a->srv, &a->io, send_pdu, a);
+	device_mode_init(&a->dev, &a->io);
+	scard_init(&a->sc, &scfg, &a->io, &rm_scard_events, &a->rm);
+	rm_init(&a->rm, &rcfg, &a->sc);
+}
+
 static int setup(struct agent *a)
 {
 	sigset_t mask;
@@ -424,20 +474,21 @@ static int setup(struct agent *a)
 
 	if (evloop_init(&a->loop))
 		return AGENT_EXIT_FAILURE;
-	ct_init(&a->ct, 1);
-	a->next_uid = MONITOR_OWNER + 1;
+	wire_layers(a);
 
 	if (a->cfg.fake_kernel_fd >= 0) {
-		a->kp = kernel_fake_open(a->cfg.fake_kernel_fd, a->cfg.pool);
+		a->kp = kernel_fake_open(a->cfg.fake_kernel_fd, a->cfg.pool,
+					 &rm_kernel_events, &a->rm);
 		if (!a->kp)
 			log_err("kernel: fake kernel fd %d unusable",
 				a->cfg.fake_kernel_fd);
 	} else {
-		a->kp = kernel_nl_open(a->cfg.pool, &err);	/* logs why */
+		/* logs why */
+		a->kp = kernel_nl_open(a->cfg.pool, &rm_kernel_events, &a->rm, &err);
 	}
 	if (!a->kp)
 		return AGENT_EXIT_KERNEL;
-	a->kp->agent = a;
+	rm_set_kernel(&a->rm, a->kp);
 	a->kern_h.fd = a->kp->ops->fd(a->kp);
 	a->kern_h.cb = on_kernel;
 	if (evloop_add(&a->loop, &a->kern_h, EPOLLIN))
@@ -495,12 +546,11 @@ int agent_attach_for_test(struct agent *a, int chan_fd, int kern_fd)
 	a->timer_h.fd = a->signal_h.fd = a->kern_h.fd = a->listen_h.fd = -1;
 	a->chan_h.fd = -1;
 	a->loop.epfd = -1;
-	ct_init(&a->ct, 1);
-	a->next_uid = MONITOR_OWNER + 1;
-	a->kp = kernel_fake_open(kern_fd, a->cfg.pool);
+	wire_layers(a);
+	a->kp = kernel_fake_open(kern_fd, a->cfg.pool, &rm_kernel_events, &a->rm);
 	if (!a->kp)
 		return -ENOMEM;
-	a->kp->agent = a;
+	rm_set_kernel(&a->rm, a->kp);
 	if (svc_io_init(&a->chan, chan_fd))
 		return -ENOMEM;
 	a->chan_up = true;
@@ -522,7 +572,7 @@ int agent_run(struct agent *a)
 		if (a->kp && a->kern_h.fd >= 0) {
 			/* Kernel work that arrived during this iteration (a cheap,
 			 * non-blocking look: the fd would also report it). */
-			if (a->kp->ops->process(a->kp, a))
+			if (a->kp->ops->process(a->kp))
 				agent_stop(a, AGENT_EXIT_KERNEL);
 		}
 		if (a->chan_up)
@@ -538,10 +588,10 @@ out:
 void agent_shutdown(struct agent *a)
 {
 	if (a->chan_up && a->chan_open)
-		scard_teardown(a);
+		scard_teardown(&a->sc);
 	if (a->kp) {
 		/* Keep our slots reserved so a reconnecting session finds them. */
-		rm_free_all(a);
+		rm_free_all(&a->rm);
 		agent_log_stats(a);
 		a->kp->ops->close(a->kp);
 		a->kp = NULL;
@@ -570,7 +620,7 @@ void agent_shutdown(struct agent *a)
 	if (a->signal_h.fd >= 0)
 		close(a->signal_h.fd);
 	a->timer_h.fd = a->signal_h.fd = -1;
-	ct_fini(&a->ct);
-	bb_free(&a->scratch);
+	rdpdr_server_fini(&a->srv);
+	rdpdr_io_fini(&a->io);
 	evloop_fini(&a->loop);
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Growable output buffer (bytebuf.h). */
 #include <stdlib.h>
 #include <string.h>
 

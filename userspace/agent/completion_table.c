@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* The RDPDR CompletionId table (completion_table.h has the rules). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* The epoll loop and the monotonic clock (evloop.h). */
 #include <errno.h>
 #include <sys/epoll.h>
 #include <time.h>

@@ -25,8 +25,8 @@
 
 #include <linux/vscard.h>
 
-#include "agent.h"
 #include "bytebuf.h"
+#include "kernel_port.h"
 #include "log.h"
 
 #define FAKE_SLOTS 16
@@ -213,7 +213,7 @@ static int unhex(const char *s, uint8_t **out, uint32_t *len)
 	return 0;
 }
 
-static void handle_line(struct fake_kernel *f, struct agent *a, char *line)
+static void handle_line(struct fake_kernel *f, char *line)
 {
 	char hex[2 * VSCARD_DATA_MAX + 2];
 	unsigned long long id;
@@ -225,13 +225,13 @@ static void handle_line(struct fake_kernel *f, struct agent *a, char *line)
 		return;
 	}
 	if (sscanf(line, "CANCEL %u %llu", &slot, &id) == 2) {
-		agent_kernel_cancel(a, slot, id);
+		f->kp.ev->cancel(f->kp.ev_ctx, slot, id);
 		return;
 	}
 	if (sscanf(line, "UNBOUND %u", &slot) == 1) {
 		if (slot < FAKE_SLOTS && f->slots[slot].bound) {
 			f->slots[slot].bound = false;
-			agent_kernel_unbound(a, slot);
+			f->kp.ev->unbound(f->kp.ev_ctx, slot);
 		}
 		return;
 	}
@@ -249,13 +249,13 @@ static void handle_line(struct fake_kernel *f, struct agent *a, char *line)
 		q->type = type;
 		q->code = code;
 		q->rx_max = rx;
-		agent_kernel_request(a, q);
+		f->kp.ev->request(f->kp.ev_ctx, q);
 		return;
 	}
 	log_warn("fake-kernel: unknown line ignored");
 }
 
-static int fake_process(struct kernel_port *kp, struct agent *a)
+static int fake_process(struct kernel_port *kp)
 {
 	struct fake_kernel *f = to_fake(kp);
 	char buf[4096];
@@ -285,7 +285,7 @@ static int fake_process(struct kernel_port *kp, struct agent *a)
 		memcpy(line, f->in.data, i);
 		line[i] = '\0';
 		bb_consume(&f->in, i + 1);
-		handle_line(f, a, line);
+		handle_line(f, line);
 		free(line);
 	}
 	if (n == 0)
@@ -319,7 +319,8 @@ static const struct kernel_ops fake_ops = {
 	.close = fake_close,
 };
 
-struct kernel_port *kernel_fake_open(int fd, uint32_t pool)
+struct kernel_port *kernel_fake_open(int fd, uint32_t pool,
+				     const struct kernel_events *ev, void *ctx)
 {
 	struct fake_kernel *f = calloc(1, sizeof(*f));
 	int fl = fcntl(fd, F_GETFL);
@@ -330,6 +331,8 @@ struct kernel_port *kernel_fake_open(int fd, uint32_t pool)
 	}
 	f->kp.ops = &fake_ops;
 	f->kp.pool = pool;
+	f->kp.ev = ev;
+	f->kp.ev_ctx = ctx;
 	f->fd = fd;
 	bb_init(&f->in);
 	log_info("kernel: using the fake kernel on fd %d (test seam)", fd);

@@ -16,7 +16,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include <linux/vscard.h>
+
+#include "kernel_port.h"
 #include "log.h"
 #include "vscard_nl.h"
 
@@ -101,8 +103,7 @@ static int k_bind(struct kernel_port *kp, const uint8_t *key, size_t key_len,
 		log_info("kernel: slot %u: binding ended, end of file unread",
 			 r.slot);
 		binding_close(k, r.slot);
-		if (kp->agent)
-			agent_kernel_unbound(kp->agent, r.slot);
+		kp->ev->unbound(kp->ev_ctx, r.slot);
 	}
 	b = &k->b[r.slot];
 	ret = fcntl(r.fd, F_GETFL);
@@ -212,9 +213,8 @@ static int k_req_done(struct kernel_port *kp, uint32_t slot, uint64_t req_id,
 	return ret;
 }
 
-/* Hand one request (the message in k->buf) to the agent. */
-static void submit_request(struct nl_kernel *k, struct agent *a,
-			   uint32_t slot)
+/* Hand one request (the message in k->buf) upward. */
+static void submit_request(struct nl_kernel *k, uint32_t slot)
 {
 	const struct vscard_msg *m = &k->buf->msg;
 	struct kreq *q = calloc(1, sizeof(*q));
@@ -240,15 +240,14 @@ static void submit_request(struct nl_kernel *k, struct agent *a,
 	q->len = m->len;
 	if (m->len)
 		memcpy(q->data, k->buf->data, m->len);
-	agent_kernel_request(a, q);
+	k->kp.ev->request(k->kp.ev_ctx, q);
 }
 
 /*
- * Read what binding @slot has queued, up to a budget.  The agent's
- * callbacks may unbind the slot, or even bind it again: @gen tells.
+ * Read what binding @slot has queued, up to a budget.  The events'
+ * receiver may unbind the slot, or even bind it again: @gen tells.
  */
-static void drain_binding(struct nl_kernel *k, struct agent *a, uint32_t slot,
-			  uint32_t gen)
+static void drain_binding(struct nl_kernel *k, uint32_t slot, uint32_t gen)
 {
 	unsigned int n;
 
@@ -274,17 +273,17 @@ static void drain_binding(struct nl_kernel *k, struct agent *a, uint32_t slot,
 				log_err("kernel: slot %u: binding file: %s; dropping it",
 					slot, strerror(-ret));
 			binding_close(k, slot);
-			agent_kernel_unbound(a, slot);
+			k->kp.ev->unbound(k->kp.ev_ctx, slot);
 			return;
 		}
 		if (k->buf->msg.type == VSCARD_MSG_CANCEL)
-			agent_kernel_cancel(a, slot, k->buf->msg.id);
+			k->kp.ev->cancel(k->kp.ev_ctx, slot, k->buf->msg.id);
 		else
-			submit_request(k, a, slot);
+			submit_request(k, slot);
 	}
 }
 
-static int k_process(struct kernel_port *kp, struct agent *a)
+static int k_process(struct kernel_port *kp)
 {
 	struct nl_kernel *k = to_nl(kp);
 	struct epoll_event ev[VSCARD_POOL_SLOTS_MAX];
@@ -298,7 +297,7 @@ static int k_process(struct kernel_port *kp, struct agent *a)
 		uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
 
 		if (slot < VSCARD_POOL_SLOTS_MAX)
-			drain_binding(k, a, slot, gen);
+			drain_binding(k, slot, gen);
 	}
 	return 0;
 }
@@ -333,7 +332,8 @@ static const struct kernel_ops nl_ops = {
 	.close = k_close,
 };
 
-struct kernel_port *kernel_nl_open(uint32_t pool, int *err)
+struct kernel_port *kernel_nl_open(uint32_t pool, const struct kernel_events *ev,
+				   void *ctx, int *err)
 {
 	struct nl_kernel *k = calloc(1, sizeof(*k));
 	uint32_t i;
@@ -344,6 +344,8 @@ struct kernel_port *kernel_nl_open(uint32_t pool, int *err)
 	}
 	k->kp.ops = &nl_ops;
 	k->kp.pool = pool;
+	k->kp.ev = ev;
+	k->kp.ev_ctx = ctx;
 	for (i = 0; i < VSCARD_POOL_SLOTS_MAX; i++)
 		k->b[i].fd = -1;
 	k->epfd = epoll_create1(EPOLL_CLOEXEC);

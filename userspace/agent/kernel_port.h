@@ -15,8 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct agent;
+#include <stdlib.h>
 
 /* One request from a slot, copied out of the kernel message. */
 struct kreq {
@@ -30,13 +29,38 @@ struct kreq {
 	uint8_t *data;
 };
 
+static inline void kreq_free(struct kreq *q)
+{
+	if (q) {
+		free(q->data);
+		free(q);
+	}
+}
+
 struct kernel_port;
+
+/*
+ * What the kernel side reports upward (the reader model), given at open.
+ * @ctx is the pointer given with them.
+ */
+struct kernel_events {
+	/* A request from a slot; the receiver owns and frees @q (kreq_free). */
+	void (*request)(void *ctx, struct kreq *q);
+	/* The kernel cancelled a request it sent earlier. */
+	void (*cancel)(void *ctx, uint32_t slot, uint64_t req_id);
+	/*
+	 * The kernel ended our binding of @slot (administrative UNBIND, pool
+	 * deleted, slot destroyed): nothing more arrives from it and
+	 * completions to it fail.  Not called for our own unbind().
+	 */
+	void (*unbound)(void *ctx, uint32_t slot);
+};
 
 struct kernel_ops {
 	/*
 	 * Returns 0 and *slot, or -errno.  The binding keeps the slot
 	 * reserved for @linger_ms after it ends without an unbind of
-	 * linger 0 (agent exit or crash).  May call agent_kernel_unbound()
+	 * linger 0 (agent exit or crash).  May report events->unbound()
 	 * first for another slot whose end it has just learnt about.
 	 */
 	int (*bind)(struct kernel_port *kp, const uint8_t *key, size_t key_len,
@@ -45,7 +69,7 @@ struct kernel_ops {
 	/*
 	 * End our binding of @slot: linger 0 frees the slot at once, else it
 	 * lingers for the linger time given at bind (the two the agent
-	 * uses).  Calls no agent callback.
+	 * uses).  Reports no event.
 	 */
 	int (*unbind)(struct kernel_port *kp, uint32_t slot, uint32_t linger_ms);
 	/* atr_len: 1..VSCARD_ATR_MAX when present (longer is cut). */
@@ -59,13 +83,11 @@ struct kernel_ops {
 			int32_t status, uint32_t result, int64_t protocols,
 			const void *data, size_t len);
 	/*
-	 * The fd became readable (and after every loop iteration): deliver
-	 * requests with agent_kernel_request(), cancels with
-	 * agent_kernel_cancel() and bindings the kernel ended with
-	 * agent_kernel_unbound().  Returns 0, or -errno if the kernel side
-	 * is unusable.
+	 * The fd became readable (and after every loop iteration): report
+	 * requests, cancels and bindings the kernel ended through the
+	 * events.  Returns 0, or -errno if the kernel side is unusable.
 	 */
-	int (*process)(struct kernel_port *kp, struct agent *a);
+	int (*process)(struct kernel_port *kp);
 	/* One fd for the agent's epoll: readable when process() has work. */
 	int (*fd)(struct kernel_port *kp);
 	/* Bindings still open end with their linger time. */
@@ -75,23 +97,14 @@ struct kernel_ops {
 struct kernel_port {
 	const struct kernel_ops *ops;
 	uint32_t pool;
-	struct agent *agent;	/* whose callbacks bind() may call */
+	const struct kernel_events *ev;
+	void *ev_ctx;
 };
 
-/* Agent callbacks (agent.c); the agent owns and frees *r. */
-void agent_kernel_request(struct agent *a, struct kreq *r);
-void agent_kernel_cancel(struct agent *a, uint32_t slot, uint64_t req_id);
-/*
- * The kernel ended our binding of @slot (administrative UNBIND, pool
- * deleted, slot destroyed): nothing more arrives from it and completions
- * to it fail.  Not called for our own unbind().
- */
-void agent_kernel_unbound(struct agent *a, uint32_t slot);
-
-struct kernel_port *kernel_fake_open(int fd, uint32_t pool);
+struct kernel_port *kernel_fake_open(int fd, uint32_t pool,
+				     const struct kernel_events *ev, void *ctx);
 /* Returns NULL with *err = -errno (-ENOENT: module not loaded). */
-struct kernel_port *kernel_nl_open(uint32_t pool, int *err);
-
-void kreq_free(struct kreq *r);
+struct kernel_port *kernel_nl_open(uint32_t pool, const struct kernel_events *ev,
+				   void *ctx, int *err);
 
 #endif

@@ -13,7 +13,6 @@
 #include <linux/capability.h>
 
 #include "agent.h"
-#include "agent_main.h"
 #include "log.h"
 
 static void usage(FILE *f)

@@ -3,56 +3,118 @@
  * Remote readers <-> kernel slots, and kernel requests -> RDPESC call
  * sequences on a per-reader I/O context.  Requests of one reader run one
  * at a time, in order; each is a short chain of IOCTLs (job steps).
+ * What the smart-card client and the kernel report arrives through the
+ * event tables at the end of the file (reader_model.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "evloop.h"
 #include "log.h"
+#include "reader_model.h"
 
+/* A failed BIND, or a binding the kernel ended, is retried after this. */
 #define BIND_RETRY_MS	5000
 
-struct reader *rm_find_uid(struct agent *a, uint64_t uid)
+enum job_step {
+	STEP_NONE = 0,
+	STEP_ESTABLISH,
+	STEP_CONNECT,
+	STEP_RECONNECT,
+	STEP_BEGIN,
+	STEP_STATUS,
+	STEP_OP,			/* Transmit / Control / Get/SetAttrib */
+	STEP_END,
+	STEP_DISCONNECT,
+};
+
+struct reader {
+	struct reader *next;
+	uint64_t uid;			/* request owner id, never reused */
+	char name[VSCARD_NAME_MAX];
+	bool bound;
+	uint32_t slot;
+	bool listed;			/* in the latest ListReaders answer */
+	uint64_t bind_retry_at;		/* BIND failed: try again then (0: no) */
+	/* card state as last reported to the kernel */
+	bool present;
+	uint32_t atr_len;
+	uint8_t atr[ESC_ATR_MAX];
+	uint32_t gsc_state;		/* dwCurrentState for the next GSC */
+	/* I/O context and card handle */
+	bool have_ctx;
+	struct esc_blob ctx;
+	bool have_handle;
+	struct esc_handle h;
+	uint32_t protocol;		/* SCARD_PROTOCOL_T0/T1 */
+	bool in_txn;
+	uint32_t card_gen;		/* bumped at every card removal */
+	uint32_t connect_gen;		/* card_gen when ConnectW was sent */
+	uint32_t h_gen;			/* card_gen the handle belongs to */
+	bool job_retried;		/* a stale handle was replaced once */
+	uint64_t last_use;
+	/* kernel requests, processed one at a time */
+	struct kreq *queue;
+	struct kreq *job;		/* NULL: an internal job (idle End) */
+	bool busy;
+	enum job_step step;
+	uint32_t job_cid;
+};
+
+void rm_init(struct reader_model *rm, const struct rm_config *cfg,
+	     struct scard_client *sc)
+{
+	memset(rm, 0, sizeof(*rm));
+	rm->cfg = *cfg;
+	rm->sc = sc;
+	rm->next_uid = SCARD_OWNER_FIRST;
+}
+
+void rm_set_kernel(struct reader_model *rm, struct kernel_port *kp)
+{
+	rm->kp = kp;
+}
+
+void rm_set_key(struct reader_model *rm, const uint8_t *key, size_t len)
+{
+	if (len > sizeof(rm->key))
+		len = 0;
+	memcpy(rm->key, key, len);
+	rm->key_len = len;
+}
+
+static struct reader *find_uid(struct reader_model *rm, uint64_t uid)
 {
 	struct reader *r;
 
-	for (r = a->readers; r; r = r->next)
+	for (r = rm->readers; r; r = r->next)
 		if (r->uid == uid)
 			return r;
 	return NULL;
 }
 
-struct reader *rm_find_name(struct agent *a, const char *name)
+static struct reader *find_name(struct reader_model *rm, const char *name)
 {
 	struct reader *r;
 
-	for (r = a->readers; r; r = r->next)
+	for (r = rm->readers; r; r = r->next)
 		if (!strcmp(r->name, name))
 			return r;
 	return NULL;
 }
 
-struct reader *rm_find_slot(struct agent *a, uint32_t slot)
+static struct reader *find_slot(struct reader_model *rm, uint32_t slot)
 {
 	struct reader *r;
 
-	for (r = a->readers; r; r = r->next)
+	for (r = rm->readers; r; r = r->next)
 		if (r->bound && r->slot == slot)
 			return r;
 	return NULL;
 }
 
-void kreq_free(struct kreq *q)
-{
-	if (q) {
-		free(q->data);
-		free(q);
-	}
-}
-
-/* T=0 / T=1 offered by an ATR (ISO 7816-3 TDi bytes); T=0 if none. */
 uint32_t atr_protocols(const uint8_t *atr, size_t len)
 {
 	uint32_t protos = 0;
@@ -79,7 +141,7 @@ uint32_t atr_protocols(const uint8_t *atr, size_t len)
 	return protos ? protos : VSCARD_PROTO_T0;
 }
 
-static void kernel_done(struct agent *a, struct reader *r, struct kreq *q,
+static void kernel_done(struct reader_model *rm, struct reader *r, struct kreq *q,
 			int32_t status, uint32_t result, int64_t protos,
 			const void *data, size_t len)
 {
@@ -89,7 +151,7 @@ static void kernel_done(struct agent *a, struct reader *r, struct kreq *q,
 		return;
 	log_debug("rm: slot %u req %llu done: status %d result 0x%08x len %zu",
 		  q->slot, (unsigned long long)q->req_id, status, result, len);
-	ret = a->kp->ops->req_done(a->kp, q->slot, q->req_id, status, result,
+	ret = rm->kp->ops->req_done(rm->kp, q->slot, q->req_id, status, result,
 				   protos, data, len);
 	if (ret)
 		log_info("rm: REQ_DONE slot %u req %llu: %s", q->slot,
@@ -99,17 +161,17 @@ static void kernel_done(struct agent *a, struct reader *r, struct kreq *q,
 
 /* ---- binding --------------------------------------------------------- */
 
-static void card_report(struct agent *a, struct reader *r);
+static void card_report(struct reader_model *rm, struct reader *r);
 
-static void reader_bind(struct agent *a, struct reader *r)
+static void reader_bind(struct reader_model *rm, struct reader *r)
 {
 	uint32_t slot;
 	int ret;
 
-	if (r->bound || !a->key_len)
+	if (r->bound || !rm->key_len)
 		return;
-	ret = a->kp->ops->bind(a->kp, a->key, a->key_len, r->name,
-			       a->cfg.linger_ms, a->cfg.request_timeout_ms, &slot);
+	ret = rm->kp->ops->bind(rm->kp, rm->key, rm->key_len, r->name,
+			       rm->cfg.linger_ms, rm->cfg.request_timeout_ms, &slot);
 	if (ret) {
 		log_err("rm: BIND \"%s\" failed: %s; retrying in %u ms", r->name,
 			strerror(-ret), BIND_RETRY_MS);
@@ -121,16 +183,16 @@ static void reader_bind(struct agent *a, struct reader *r)
 	r->slot = slot;
 	log_info("rm: remote reader \"%s\" bound to slot %u", r->name, slot);
 	if (r->present)		/* the card was seen while BIND kept failing */
-		card_report(a, r);
+		card_report(rm, r);
 }
 
-static void card_report(struct agent *a, struct reader *r)
+static void card_report(struct reader_model *rm, struct reader *r)
 {
 	int ret;
 
 	if (!r->bound)
 		return;
-	ret = a->kp->ops->card_set(a->kp, r->slot, r->present, r->atr,
+	ret = rm->kp->ops->card_set(rm->kp, r->slot, r->present, r->atr,
 				   r->present ? r->atr_len : 0,
 				   r->present ? atr_protocols(r->atr, r->atr_len) : 0);
 	if (ret)
@@ -138,31 +200,31 @@ static void card_report(struct agent *a, struct reader *r)
 }
 
 /* Forget the remote handle, releasing it on the client if still valid. */
-static void drop_handle(struct agent *a, struct reader *r, bool tell_client)
+static void drop_handle(struct reader_model *rm, struct reader *r, bool tell_client)
 {
 	if (r->have_handle && tell_client)
-		scard_disconnect(a, &r->h);
+		scard_disconnect(rm->sc, &r->h);
 	r->have_handle = false;
 	r->in_txn = false;
 }
 
-static void drop_context(struct agent *a, struct reader *r, bool tell_client)
+static void drop_context(struct reader_model *rm, struct reader *r, bool tell_client)
 {
 	r->have_handle = false;
 	r->in_txn = false;
 	if (r->have_ctx && tell_client)
-		scard_release_context(a, &r->ctx);
+		scard_release_context(rm->sc, &r->ctx);
 	r->have_ctx = false;
 }
 
-static void fail_queue(struct agent *a, struct reader *r, int32_t status,
+static void fail_queue(struct reader_model *rm, struct reader *r, int32_t status,
 		       uint32_t result)
 {
 	struct kreq *q;
 
 	if (r->busy) {
-		ct_abandon_owner(&a->ct, r->uid);
-		kernel_done(a, r, r->job, status, result, -1, NULL, 0);
+		scard_abandon_owner(rm->sc, r->uid);
+		kernel_done(rm, r, r->job, status, result, -1, NULL, 0);
 		kreq_free(r->job);
 		r->job = NULL;
 		r->busy = false;
@@ -170,26 +232,26 @@ static void fail_queue(struct agent *a, struct reader *r, int32_t status,
 	}
 	while ((q = r->queue)) {
 		r->queue = q->next;
-		kernel_done(a, r, q, status, result, -1, NULL, 0);
+		kernel_done(rm, r, q, status, result, -1, NULL, 0);
 		kreq_free(q);
 	}
 }
 
-static void reader_free(struct agent *a, struct reader *r, uint32_t linger_ms,
+static void reader_free(struct reader_model *rm, struct reader *r, uint32_t linger_ms,
 			bool tell_client)
 {
 	struct reader **pp;
 
-	fail_queue(a, r, -ENOMEDIUM, SCARD_E_READER_UNAVAILABLE);
-	drop_context(a, r, tell_client);
+	fail_queue(rm, r, -ENOMEDIUM, SCARD_E_READER_UNAVAILABLE);
+	drop_context(rm, r, tell_client);
 	if (r->bound) {
-		int ret = a->kp->ops->unbind(a->kp, r->slot, linger_ms);
+		int ret = rm->kp->ops->unbind(rm->kp, r->slot, linger_ms);
 
 		log_info("rm: slot %u (\"%s\") unbound, linger %u ms%s%s", r->slot,
 			 r->name, linger_ms, ret ? ": " : "",
 			 ret ? strerror(-ret) : "");
 	}
-	for (pp = &a->readers; *pp; pp = &(*pp)->next) {
+	for (pp = &rm->readers; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
 			*pp = r->next;
 			break;
@@ -198,46 +260,51 @@ static void reader_free(struct agent *a, struct reader *r, uint32_t linger_ms,
 	free(r);
 }
 
-void rm_update_list(struct agent *a, char names[][VSCARD_NAME_MAX], size_t n)
+/* The client's reader list: returns how many readers are listed now. */
+static size_t update_list(struct reader_model *rm, char names[][VSCARD_NAME_MAX],
+			  size_t n)
 {
 	struct reader *r, *next, **tail;
-	size_t i;
+	size_t i, listed = 0;
 
-	for (r = a->readers; r; r = r->next)
+	for (r = rm->readers; r; r = r->next)
 		r->listed = false;
 	for (i = 0; i < n; i++) {
-		r = rm_find_name(a, names[i]);
+		r = find_name(rm, names[i]);
 		if (!r) {
 			r = calloc(1, sizeof(*r));
 			if (!r) {
 				log_err("rm: out of memory");
 				continue;
 			}
-			r->uid = a->next_uid++;
+			r->uid = rm->next_uid++;
 			snprintf(r->name, sizeof(r->name), "%s", names[i]);
-			for (tail = &a->readers; *tail; tail = &(*tail)->next)
+			for (tail = &rm->readers; *tail; tail = &(*tail)->next)
 				;
 			*tail = r;
 			log_info("rm: remote reader \"%s\" appeared", r->name);
 		}
 		r->listed = true;
-		reader_bind(a, r);
+		reader_bind(rm, r);
 	}
-	for (r = a->readers; r; r = next) {
+	for (r = rm->readers; r; r = next) {
 		next = r->next;
 		if (!r->listed) {
 			log_info("rm: remote reader \"%s\" disappeared", r->name);
 			if (r->present) {
 				r->present = false;
-				card_report(a, r);
+				card_report(rm, r);
 			}
-			reader_free(a, r, 0, true);
+			reader_free(rm, r, 0, true);
+		} else {
+			listed++;
 		}
 	}
+	return listed;
 }
 
-void rm_card_event(struct agent *a, struct reader *r, uint32_t ev,
-		   const uint8_t *atr, uint32_t atr_len)
+static void card_event(struct reader_model *rm, struct reader *r, uint32_t ev,
+		       const uint8_t *atr, uint32_t atr_len)
 {
 	bool present = (ev & SCARD_STATE_PRESENT) && atr_len > 0;
 	bool replaced = false;
@@ -258,35 +325,36 @@ void rm_card_event(struct agent *a, struct reader *r, uint32_t ev,
 		/* A handle connected before now (even one a ConnectW in flight
 		 * returns later) belongs to the old card. */
 		r->card_gen++;
-		drop_handle(a, r, true);
-		card_report(a, r);
+		drop_handle(rm, r, true);
+		card_report(rm, r);
 	}
 	if (present) {
 		memcpy(r->atr, atr, atr_len);
 		r->atr_len = atr_len;
 		r->present = true;
 		log_info("rm: card inserted in \"%s\" (ATR %u bytes)", r->name, atr_len);
-		card_report(a, r);
+		card_report(rm, r);
 	}
 }
 
-void rm_remote_lost(struct agent *a, uint32_t linger_ms)
+/* The remote side is gone: every reader loses its card and its binding. */
+static void remote_lost(struct reader_model *rm, uint32_t linger_ms)
 {
-	while (a->readers) {
-		struct reader *r = a->readers;
+	while (rm->readers) {
+		struct reader *r = rm->readers;
 
 		if (r->present) {
 			r->present = false;
-			card_report(a, r);
+			card_report(rm, r);
 		}
 		/* Contexts died with the channel: nothing to tell the client. */
-		reader_free(a, r, linger_ms, false);
+		reader_free(rm, r, linger_ms, false);
 	}
 }
 
-void rm_free_all(struct agent *a)
+void rm_free_all(struct reader_model *rm)
 {
-	rm_remote_lost(a, a->cfg.linger_ms);
+	remote_lost(rm, rm->cfg.linger_ms);
 }
 
 /* ---- jobs ------------------------------------------------------------ */
@@ -315,17 +383,17 @@ static bool job_is_power(const struct kreq *q)
 	return q && q->type == VSCARD_REQ_POWER;
 }
 
-static uint32_t job_timeout(struct agent *a, enum job_step step)
+static uint32_t job_timeout(struct reader_model *rm, enum job_step step)
 {
-	return step == STEP_OP || step == STEP_BEGIN ? a->cfg.request_timeout_ms
-						     : a->cfg.call_timeout_ms;
+	return step == STEP_OP || step == STEP_BEGIN ? rm->cfg.request_timeout_ms
+						     : rm->cfg.call_timeout_ms;
 }
 
-static void job_finish(struct agent *a, struct reader *r, int32_t status,
+static void job_finish(struct reader_model *rm, struct reader *r, int32_t status,
 		       uint32_t result, int64_t protos, const void *data,
 		       size_t len);
 
-static void job_issue(struct agent *a, struct reader *r, enum job_step step)
+static void job_issue(struct reader_model *rm, struct reader *r, enum job_step step)
 {
 	struct kreq *q = r->job;
 	uint32_t ioctl = 0, out_len = 0, n;
@@ -411,7 +479,7 @@ static void job_issue(struct agent *a, struct reader *r, enum job_step step)
 		break;
 	}
 	r->step = step;
-	ret = scard_send(a, r->uid, ioctl, &b, out_len, job_timeout(a, step),
+	ret = scard_send(rm->sc, r->uid, ioctl, &b, out_len, job_timeout(rm, step),
 			 subj, &r->job_cid);
 	bb_free(&b);
 	if (ret == -EMFILE) {
@@ -423,32 +491,32 @@ static void job_issue(struct agent *a, struct reader *r, enum job_step step)
 		log_debug("rm: %s on \"%s\" not sent: client resource bound",
 			  esc_ioctl_name(ioctl), r->name);
 		if (step == STEP_CONNECT)
-			drop_context(a, r, true);
-		job_finish(a, r, -EIO, SCARD_E_NO_MEMORY, -1, NULL, 0);
+			drop_context(rm, r, true);
+		job_finish(rm, r, -EIO, SCARD_E_NO_MEMORY, -1, NULL, 0);
 	} else if (ret) {
 		log_warn("rm: cannot send %s: %s", esc_ioctl_name(ioctl),
 			 strerror(-ret));
-		job_finish(a, r, -ENOMEDIUM, SCARD_E_NO_SERVICE, -1, NULL, 0);
+		job_finish(rm, r, -ENOMEDIUM, SCARD_E_NO_SERVICE, -1, NULL, 0);
 	}
 }
 
 /* Chooses the next step of the current job after @done succeeded. */
-static void job_advance(struct agent *a, struct reader *r, enum job_step done)
+static void job_advance(struct reader_model *rm, struct reader *r, enum job_step done)
 {
 	struct kreq *q = r->job;
-	bool txn = a->cfg.transactions;
+	bool txn = rm->cfg.transactions;
 
 	if (!q) {		/* internal: idle EndTransaction */
-		job_finish(a, r, 0, 0, -1, NULL, 0);
+		job_finish(rm, r, 0, 0, -1, NULL, 0);
 		return;
 	}
 	if (job_is_power(q) && q->code == VSCARD_POWER_DOWN) {
 		if (done == STEP_DISCONNECT || !r->have_handle)
-			job_finish(a, r, 0, 0, -1, NULL, 0);
+			job_finish(rm, r, 0, 0, -1, NULL, 0);
 		else if (r->in_txn && done != STEP_END)
-			job_issue(a, r, STEP_END);
+			job_issue(rm, r, STEP_END);
 		else
-			job_issue(a, r, STEP_DISCONNECT);
+			job_issue(rm, r, STEP_DISCONNECT);
 		return;
 	}
 	switch (done) {
@@ -457,40 +525,40 @@ static void job_advance(struct agent *a, struct reader *r, enum job_step done)
 			/* Connected to a card that has since been removed. */
 			log_debug("rm: \"%s\": the handle predates a card change; "
 				  "connecting afresh", r->name);
-			drop_handle(a, r, true);
+			drop_handle(rm, r, true);
 		}
 		if (!r->have_ctx)
-			job_issue(a, r, STEP_ESTABLISH);
+			job_issue(rm, r, STEP_ESTABLISH);
 		else if (!r->have_handle)
-			job_issue(a, r, STEP_CONNECT);
+			job_issue(rm, r, STEP_CONNECT);
 		else if (job_is_power(q))
-			job_issue(a, r, STEP_RECONNECT);
+			job_issue(rm, r, STEP_RECONNECT);
 		else if (txn && !r->in_txn)
-			job_issue(a, r, STEP_BEGIN);
+			job_issue(rm, r, STEP_BEGIN);
 		else
-			job_issue(a, r, STEP_OP);
+			job_issue(rm, r, STEP_OP);
 		return;
 	case STEP_ESTABLISH:
-		job_issue(a, r, STEP_CONNECT);
+		job_issue(rm, r, STEP_CONNECT);
 		return;
 	case STEP_CONNECT:
 	case STEP_RECONNECT:
 		if (txn && !r->in_txn)
-			job_issue(a, r, STEP_BEGIN);
+			job_issue(rm, r, STEP_BEGIN);
 		else
-			job_issue(a, r, job_is_power(q) ? STEP_STATUS : STEP_OP);
+			job_issue(rm, r, job_is_power(q) ? STEP_STATUS : STEP_OP);
 		return;
 	case STEP_BEGIN:
-		job_issue(a, r, job_is_power(q) ? STEP_STATUS : STEP_OP);
+		job_issue(rm, r, job_is_power(q) ? STEP_STATUS : STEP_OP);
 		return;
 	default:
 		log_err("rm: job in unexpected step %d", done);
-		job_finish(a, r, -EIO, SCARD_F_INTERNAL_ERROR, -1, NULL, 0);
+		job_finish(rm, r, -EIO, SCARD_F_INTERNAL_ERROR, -1, NULL, 0);
 		return;
 	}
 }
 
-static void job_start(struct agent *a, struct reader *r)
+static void job_start(struct reader_model *rm, struct reader *r)
 {
 	struct kreq *q;
 
@@ -504,25 +572,25 @@ static void job_start(struct agent *a, struct reader *r)
 	r->job_retried = false;
 	r->last_use = now_ms();
 	if (!r->present) {
-		job_finish(a, r, -ENOMEDIUM, SCARD_E_NO_SMARTCARD, -1, NULL, 0);
+		job_finish(rm, r, -ENOMEDIUM, SCARD_E_NO_SMARTCARD, -1, NULL, 0);
 		return;
 	}
-	job_advance(a, r, STEP_NONE);
+	job_advance(rm, r, STEP_NONE);
 }
 
-static void job_finish(struct agent *a, struct reader *r, int32_t status,
+static void job_finish(struct reader_model *rm, struct reader *r, int32_t status,
 		       uint32_t result, int64_t protos, const void *data,
 		       size_t len)
 {
 	struct kreq *q = r->job;
 
-	kernel_done(a, r, q, status, result, protos, data, len);
+	kernel_done(rm, r, q, status, result, protos, data, len);
 	kreq_free(q);
 	r->job = NULL;
 	r->busy = false;
 	r->step = STEP_NONE;
 	r->last_use = now_ms();
-	job_start(a, r);
+	job_start(rm, r);
 }
 
 static int64_t vscard_proto(uint32_t p)
@@ -567,7 +635,7 @@ static bool stale_handle_step(enum job_step step)
  * is connected afresh, once.  Logged at debug level only.  Returns false
  * when the ordinary error path applies (a fresh handle failed too).
  */
-static bool power_stale_handle(struct agent *a, struct reader *r,
+static bool power_stale_handle(struct reader_model *rm, struct reader *r,
 			       enum job_step step, uint32_t rc)
 {
 	struct kreq *q = r->job;
@@ -579,30 +647,31 @@ static bool power_stale_handle(struct agent *a, struct reader *r,
 		  step == STEP_BEGIN ? "BeginTransaction" : "StatusW", r->name, rc);
 	r->in_txn = false;
 	if (!q) {			/* the idle EndTransaction */
-		drop_handle(a, r, !gone);
-		job_finish(a, r, 0, 0, -1, NULL, 0);
+		drop_handle(rm, r, !gone);
+		job_finish(rm, r, 0, 0, -1, NULL, 0);
 		return true;
 	}
 	if (q->code == VSCARD_POWER_DOWN) {
 		if (step == STEP_END && !gone) {
-			job_issue(a, r, STEP_DISCONNECT);
+			job_issue(rm, r, STEP_DISCONNECT);
 			return true;
 		}
 		/* Disconnect answered so: the client dropped the handle. */
-		drop_handle(a, r, false);
-		job_finish(a, r, 0, 0, -1, NULL, 0);
+		drop_handle(rm, r, false);
+		job_finish(rm, r, 0, 0, -1, NULL, 0);
 		return true;
 	}
 	if (r->job_retried || !r->have_ctx || !r->present)
 		return false;
 	r->job_retried = true;
-	drop_handle(a, r, !gone && step != STEP_DISCONNECT);
-	job_issue(a, r, STEP_CONNECT);
+	drop_handle(rm, r, !gone && step != STEP_DISCONNECT);
+	job_issue(rm, r, STEP_CONNECT);
 	return true;
 }
 
-void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
-		   uint32_t io_status, const struct esc_return *ret, int dec_err)
+static void job_completion(struct reader_model *rm, struct reader *r,
+			   const struct ct_entry *e, uint32_t io_status,
+			   const struct esc_return *ret, int dec_err)
 {
 	enum job_step step = r->step;
 	struct kreq *q = r->job;
@@ -615,12 +684,12 @@ void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
 	}
 	if (io_status || dec_err) {
 		/* Transport-level failure: the context state is unknown. */
-		drop_context(a, r, true);
-		job_finish(a, r, -EIO, SCARD_F_COMM_ERROR, -1, NULL, 0);
+		drop_context(rm, r, true);
+		job_finish(rm, r, -EIO, SCARD_F_COMM_ERROR, -1, NULL, 0);
 		return;
 	}
 	if (rc != SCARD_S_SUCCESS && stale_handle_rc(rc) && stale_handle_step(step) &&
-	    (!q || job_is_power(q)) && power_stale_handle(a, r, step, rc))
+	    (!q || job_is_power(q)) && power_stale_handle(rm, r, step, rc))
 		return;
 	if (rc != SCARD_S_SUCCESS) {
 		log_info("rm: %s on \"%s\" failed: rc 0x%08x", esc_ioctl_name(e->ioctl),
@@ -628,14 +697,14 @@ void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
 		if (step == STEP_ESTABLISH || rc == SCARD_E_NO_SERVICE ||
 		    rc == SCARD_E_SERVICE_STOPPED ||
 		    (rc == SCARD_E_INVALID_HANDLE && step == STEP_CONNECT))
-			drop_context(a, r, step != STEP_ESTABLISH);
+			drop_context(rm, r, step != STEP_ESTABLISH);
 		else if (rc == SCARD_E_INVALID_HANDLE || rc == SCARD_W_REMOVED_CARD ||
 			 rc == SCARD_W_RESET_CARD || rc == SCARD_W_UNPOWERED_CARD ||
 			 step == STEP_DISCONNECT)
-			drop_handle(a, r, step != STEP_DISCONNECT);
+			drop_handle(rm, r, step != STEP_DISCONNECT);
 		if (step == STEP_END)
 			r->in_txn = false;
-		job_finish(a, r, rc_to_errno(rc) ? rc_to_errno(rc) : -EIO, rc, -1,
+		job_finish(rm, r, rc_to_errno(rc) ? rc_to_errno(rc) : -EIO, rc, -1,
 			   NULL, 0);
 		return;
 	}
@@ -672,23 +741,23 @@ void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
 		if (ret->protocol)
 			r->protocol = ret->protocol;
 		if (len > q->rx_max) {
-			job_finish(a, r, -ENOBUFS, 0, -1, NULL, 0);
+			job_finish(rm, r, -ENOBUFS, 0, -1, NULL, 0);
 			return;
 		}
-		job_finish(a, r, 0, 0, vscard_proto(r->protocol), atr, len);
+		job_finish(rm, r, 0, 0, vscard_proto(r->protocol), atr, len);
 		return;
 	}
 	case STEP_OP:
 		if (ret->data_len > q->rx_max) {
-			job_finish(a, r, -ENOBUFS, 0, -1, NULL, 0);
+			job_finish(rm, r, -ENOBUFS, 0, -1, NULL, 0);
 			return;
 		}
-		job_finish(a, r, 0, 0, -1, ret->data, ret->data_len);
+		job_finish(rm, r, 0, 0, -1, ret->data, ret->data_len);
 		return;
 	case STEP_NONE:
 		break;
 	}
-	job_advance(a, r, step);
+	job_advance(rm, r, step);
 }
 
 /*
@@ -696,62 +765,65 @@ void rm_completion(struct agent *a, struct reader *r, const struct ct_entry *e,
  * context and release it (that also drops its handle and any transaction
  * the late reply might still grant); the next request starts afresh.
  */
-static void abort_job(struct agent *a, struct reader *r, bool report)
+static void abort_job(struct reader_model *rm, struct reader *r, bool report)
 {
-	ct_abandon_owner(&a->ct, r->uid);
+	scard_abandon_owner(rm->sc, r->uid);
 	if (r->have_ctx)
-		scard_cancel_context(a, 0, &r->ctx);
-	drop_context(a, r, true);
+		scard_cancel_context(rm->sc, 0, &r->ctx);
+	drop_context(rm, r, true);
 	if (report) {
-		a->stats.kernel_timeouts++;
-		job_finish(a, r, -ETIMEDOUT, SCARD_E_TIMEOUT, -1, NULL, 0);
+		rm->stats.kernel_timeouts++;
+		job_finish(rm, r, -ETIMEDOUT, SCARD_E_TIMEOUT, -1, NULL, 0);
 	} else {
 		kreq_free(r->job);
 		r->job = NULL;
 		r->busy = false;
 		r->step = STEP_NONE;
-		job_start(a, r);
+		job_start(rm, r);
 	}
 }
 
-void rm_job_timeout(struct agent *a, struct reader *r, const struct ct_entry *e)
+static void job_timeout_of(struct reader_model *rm, struct reader *r,
+			   const struct ct_entry *e)
 {
 	if (!r->busy || e->cid != r->job_cid)
 		return;
 	log_warn("rm: %s on \"%s\" timed out; cancelling", esc_ioctl_name(e->ioctl),
 		 r->name);
-	abort_job(a, r, true);
+	abort_job(rm, r, true);
 }
 
-void rm_request(struct agent *a, struct kreq *q)
+static void kernel_request(void *ctx, struct kreq *q)
 {
-	struct reader *r = rm_find_slot(a, q->slot);
+	struct reader_model *rm = ctx;
+	struct reader *r = find_slot(rm, q->slot);
 	struct kreq **tail;
 
-	a->stats.kernel_requests++;
+	rm->stats.kernel_requests++;
 	log_debug("rm: slot %u req %llu type %u code 0x%x rx_max %u len %u",
 		  q->slot, (unsigned long long)q->req_id, q->type, q->code,
 		  q->rx_max, q->len);
 	if (!r) {
-		kernel_done(a, NULL, q, -ENOMEDIUM, SCARD_E_READER_UNAVAILABLE, -1,
+		kernel_done(rm, NULL, q, -ENOMEDIUM, SCARD_E_READER_UNAVAILABLE, -1,
 			    NULL, 0);
 		kreq_free(q);
 		return;
 	}
 	if (q->type < VSCARD_REQ_POWER || q->type >= __VSCARD_REQ_MAX) {
-		kernel_done(a, r, q, -EINVAL, 0, -1, NULL, 0);
+		kernel_done(rm, r, q, -EINVAL, 0, -1, NULL, 0);
 		kreq_free(q);
 		return;
 	}
 	for (tail = &r->queue; *tail; tail = &(*tail)->next)
 		;
 	*tail = q;
-	job_start(a, r);
+	job_start(rm, r);
 }
 
-void rm_cancel(struct agent *a, uint32_t slot, uint64_t req_id)
+static void kernel_cancel(void *ctx, uint32_t slot, uint64_t req_id)
 {
-	struct reader *r = rm_find_slot(a, slot);
+	struct reader_model *rm = ctx;
+	struct reader *r = find_slot(rm, slot);
 	struct kreq **pp, *q;
 
 	if (!r)
@@ -768,19 +840,19 @@ void rm_cancel(struct agent *a, uint32_t slot, uint64_t req_id)
 	if (r->busy && r->job && r->job->req_id == req_id) {
 		log_info("rm: request %llu cancelled by the kernel; cancelling remotely",
 			 (unsigned long long)req_id);
-		abort_job(a, r, false);
+		abort_job(rm, r, false);
 	}
 }
 
 /* ---- transaction idle release ---------------------------------------- */
 
-uint64_t rm_next_deadline(const struct agent *a)
+uint64_t rm_next_deadline(const struct reader_model *rm)
 {
 	const struct reader *r;
 	uint64_t d = 0;
 
-	for (r = a->readers; r; r = r->next) {
-		uint64_t t = r->last_use + a->cfg.txn_idle_ms;
+	for (r = rm->readers; r; r = r->next) {
+		uint64_t t = r->last_use + rm->cfg.txn_idle_ms;
 
 		if (r->in_txn && !r->busy && !r->queue && (!d || t < d))
 			d = t;
@@ -790,21 +862,150 @@ uint64_t rm_next_deadline(const struct agent *a)
 	return d;
 }
 
-void rm_tick(struct agent *a, uint64_t now)
+void rm_tick(struct reader_model *rm, uint64_t now)
 {
 	struct reader *r;
 
-	for (r = a->readers; r; r = r->next) {
+	for (r = rm->readers; r; r = r->next) {
 		if (r->bind_retry_at && now >= r->bind_retry_at) {
 			r->bind_retry_at = 0;
-			reader_bind(a, r);
+			reader_bind(rm, r);
 		}
 		if (!r->in_txn || r->busy || r->queue ||
-		    now < r->last_use + a->cfg.txn_idle_ms)
+		    now < r->last_use + rm->cfg.txn_idle_ms)
 			continue;
 		log_debug("rm: \"%s\" idle, ending the remote transaction", r->name);
 		r->busy = true;
 		r->job = NULL;
-		job_issue(a, r, STEP_END);
+		job_issue(rm, r, STEP_END);
 	}
 }
+
+/* ---- what the kernel reports ------------------------------------------ */
+
+/*
+ * The kernel ended a binding (an administrator's UNBIND, the pool deleted):
+ * the reader is unbound as if its BIND had failed, so the usual retry binds
+ * it again (to the same or another slot) and reports its card; while the
+ * pool is gone that BIND fails and is retried.  Its requests in progress
+ * complete into the void (-ENODEV).
+ */
+static void kernel_unbound(void *ctx, uint32_t slot)
+{
+	struct reader_model *rm = ctx;
+	struct reader *r = find_slot(rm, slot);
+
+	if (!r)
+		return;
+	log_warn("rm: slot %u (\"%s\") unbound by the kernel; binding again in %u ms",
+		 slot, r->name, BIND_RETRY_MS);
+	r->bound = false;
+	r->bind_retry_at = now_ms() + BIND_RETRY_MS;
+}
+
+const struct kernel_events rm_kernel_events = {
+	.request = kernel_request,
+	.cancel = kernel_cancel,
+	.unbound = kernel_unbound,
+};
+
+/* ---- what the smart-card client reports ------------------------------- */
+
+static size_t sc_readers_listed(void *ctx, char names[][VSCARD_NAME_MAX], size_t n)
+{
+	return update_list(ctx, names, n);
+}
+
+static size_t sc_watch(void *ctx, struct esc_call_state *st, uint64_t *owner,
+		       size_t max)
+{
+	struct reader_model *rm = ctx;
+	struct reader *r;
+	size_t n = 0;
+
+	for (r = rm->readers; r && n < max; r = r->next) {
+		if (!r->listed)
+			continue;
+		st[n].name = r->name;
+		st[n].cur = r->gsc_state;
+		owner[n] = r->uid;
+		n++;
+	}
+	return n;
+}
+
+static bool sc_card_event(void *ctx, uint64_t owner, uint32_t ev,
+			  const uint8_t *atr, uint32_t atr_len)
+{
+	struct reader_model *rm = ctx;
+	struct reader *r = find_uid(rm, owner);
+	bool changed;
+
+	if (!r)
+		return false;
+	changed = (ev & ~(uint32_t)SCARD_STATE_CHANGED) !=
+		  (r->gsc_state & ~(uint32_t)SCARD_STATE_CHANGED);
+	card_event(rm, r, ev, atr, atr_len);
+	return changed;
+}
+
+static bool blob_eq(const struct esc_blob *x, const struct esc_blob *y)
+{
+	return x->len == y->len && !memcmp(x->b, y->b, x->len);
+}
+
+static bool sc_completion(void *ctx, uint64_t owner, const struct ct_entry *e,
+			  uint32_t io_status, const struct esc_return *ret,
+			  int dec_err, const struct esc_blob *created)
+{
+	struct reader_model *rm = ctx;
+	struct reader *r = find_uid(rm, owner);
+
+	if (!r) {
+		log_debug("scard: %s completion with no owner (fire and forget)",
+			  esc_ioctl_name(e->ioctl));
+		return false;
+	}
+	job_completion(rm, r, e, io_status, ret, dec_err);
+	/* A reader that took the context holds it in r->ctx. */
+	r = find_uid(rm, owner);
+	return created && r && r->have_ctx && blob_eq(&r->ctx, created);
+}
+
+static void sc_timeout(void *ctx, uint64_t owner, const struct ct_entry *e)
+{
+	struct reader_model *rm = ctx;
+	struct reader *r = find_uid(rm, owner);
+
+	if (r)
+		job_timeout_of(rm, r, e);
+}
+
+static void sc_remote_lost(void *ctx)
+{
+	struct reader_model *rm = ctx;
+
+	remote_lost(rm, rm->cfg.linger_ms);
+}
+
+static void sc_leaving(void *ctx)
+{
+	struct reader_model *rm = ctx;
+	struct reader *r;
+
+	for (r = rm->readers; r; r = r->next) {
+		if (r->have_ctx && r->busy)
+			scard_cancel_context(rm->sc, 0, &r->ctx);
+		r->have_ctx = r->have_handle = r->in_txn = false;
+	}
+}
+
+const struct scard_events rm_scard_events = {
+	.readers_listed = sc_readers_listed,
+	.watch = sc_watch,
+	.card_event = sc_card_event,
+	.completion = sc_completion,
+	.timeout = sc_timeout,
+	.remote_lost = sc_remote_lost,
+	.leaving = sc_leaving,
+};

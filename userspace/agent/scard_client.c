@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
  * The smart-card client side of RDPESC: sending IOCTLs with deadlines,
- * dispatching completions to their owner, and the monitoring context that
- * follows remote readers and cards with GetStatusChangeW.
+ * dispatching completions to their owner, the ledger of what the client
+ * holds for us, and the monitoring context that follows remote readers
+ * and cards with GetStatusChangeW (scard_client.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "log.h"
+#include <rdpcodec/rdpdr.h>
 #include <rdpcodec/text.h>
+
+#include "evloop.h"
+#include "log.h"
+#include "scard_client.h"
 
 #define PNP_NAME		"\\\\?PnP?\\Notification"
 #define QUIET_RETURNS_MAX	3
@@ -32,12 +36,12 @@ struct retry_policy {
 	uint32_t base_ms, cap_ms, max;
 };
 
-static struct retry_policy retry_policy(const struct agent *a)
+static struct retry_policy retry_policy(const struct scard_client *sc)
 {
-	if (!a->cfg.retry_max)		/* a harness without main.c */
+	if (!sc->cfg.retry_max)		/* a harness without main.c */
 		return (struct retry_policy){ RETRY_BASE_MS, RETRY_CAP_MS, RETRY_MAX };
-	return (struct retry_policy){ a->cfg.retry_base_ms, a->cfg.retry_cap_ms,
-				      a->cfg.retry_max };
+	return (struct retry_policy){ sc->cfg.retry_base_ms, sc->cfg.retry_cap_ms,
+				      sc->cfg.retry_max };
 }
 
 static bool blob_eq(const struct esc_blob *x, const struct esc_blob *y)
@@ -45,7 +49,7 @@ static bool blob_eq(const struct esc_blob *x, const struct esc_blob *y)
 	return x->len == y->len && !memcmp(x->b, y->b, x->len);
 }
 
-/* ---- the ledger (agent.h) ------------------------------------------- */
+/* ---- the ledger (scard_client.h) ------------------------------------ */
 
 static uint32_t led_used(const struct led_entry *v, size_t n)
 {
@@ -57,15 +61,16 @@ static uint32_t led_used(const struct led_entry *v, size_t n)
 	return k;
 }
 
-void scard_ledger_counts(const struct agent *a, uint32_t *ctx, uint32_t *handles)
+void scard_ledger_counts(const struct scard_client *sc, uint32_t *ctx, uint32_t *handles)
 {
-	*ctx = led_used(a->led.ctx, CLIENT_CTX_MAX);
-	*handles = led_used(a->led.h, CLIENT_HANDLES_MAX);
+	*ctx = led_used(sc->led.ctx, CLIENT_CTX_MAX);
+	*handles = led_used(sc->led.h, CLIENT_HANDLES_MAX);
 }
 
-void scard_ledger_clear(struct agent *a)
+/* The client dropped everything (device removed, channel reset). */
+static void ledger_clear(struct scard_client *sc)
 {
-	struct ledger *l = &a->led;
+	struct ledger *l = &sc->led;
 
 	memset(l->ctx, 0, sizeof(l->ctx));
 	memset(l->h, 0, sizeof(l->h));
@@ -82,26 +87,26 @@ static struct led_entry *led_free_slot(struct led_entry *v, size_t n)
 	return NULL;
 }
 
-static struct led_entry *led_find_ctx(struct agent *a, const struct esc_blob *ctx)
+static struct led_entry *led_find_ctx(struct scard_client *sc, const struct esc_blob *ctx)
 {
 	size_t i;
 
 	for (i = 0; i < CLIENT_CTX_MAX; i++)
-		if (a->led.ctx[i].used && a->led.ctx[i].named &&
-		    blob_eq(&a->led.ctx[i].ctx, ctx))
-			return &a->led.ctx[i];
+		if (sc->led.ctx[i].used && sc->led.ctx[i].named &&
+		    blob_eq(&sc->led.ctx[i].ctx, ctx))
+			return &sc->led.ctx[i];
 	return NULL;
 }
 
-static struct led_entry *led_find_handle(struct agent *a, const struct esc_handle *h)
+static struct led_entry *led_find_handle(struct scard_client *sc, const struct esc_handle *h)
 {
 	size_t i;
 
 	for (i = 0; i < CLIENT_HANDLES_MAX; i++)
-		if (a->led.h[i].used && a->led.h[i].named &&
-		    blob_eq(&a->led.h[i].ctx, &h->ctx) &&
-		    blob_eq(&a->led.h[i].card, &h->card))
-			return &a->led.h[i];
+		if (sc->led.h[i].used && sc->led.h[i].named &&
+		    blob_eq(&sc->led.h[i].ctx, &h->ctx) &&
+		    blob_eq(&sc->led.h[i].card, &h->card))
+			return &sc->led.h[i];
 	return NULL;
 }
 
@@ -120,54 +125,54 @@ static struct led_entry *led_find_cid(struct led_entry *v, size_t n, uint32_t ci
 	return NULL;
 }
 
-static void led_drop(struct agent *a, struct led_entry *e)
+static void led_drop(struct scard_client *sc, struct led_entry *e)
 {
 	memset(e, 0, sizeof(*e));
-	a->led.full_said = false;
+	sc->led.full_said = false;
 }
 
 /* A context went on the client: its handles went with it. */
-static void led_ctx_gone(struct agent *a, struct led_entry *e)
+static void led_ctx_gone(struct scard_client *sc, struct led_entry *e)
 {
 	struct esc_blob ctx = e->ctx;
 	size_t i;
 
-	led_drop(a, e);
+	led_drop(sc, e);
 	for (i = 0; i < CLIENT_HANDLES_MAX; i++)
-		if (a->led.h[i].used && blob_eq(&a->led.h[i].ctx, &ctx))
-			led_drop(a, &a->led.h[i]);
+		if (sc->led.h[i].used && blob_eq(&sc->led.h[i].ctx, &ctx))
+			led_drop(sc, &sc->led.h[i]);
 }
 
-static void led_refuse(struct agent *a, const char *what, uint32_t max)
+static void led_refuse(struct scard_client *sc, const char *what, uint32_t max)
 {
-	a->led.refused++;
-	if (!a->led.full_said)
+	sc->led.refused++;
+	if (!sc->led.full_said)
 		log_warn("scard: the client may hold %u %s of ours (the bound): "
 			 "no new one until it confirms a release", max, what);
-	a->led.full_said = true;
+	sc->led.full_said = true;
 }
 
 /* Before sending: room for what the call may create?  0 or -EMFILE. */
-static int led_check(struct agent *a, uint32_t ioctl)
+static int led_check(struct scard_client *sc, uint32_t ioctl)
 {
 	if (ioctl == SCARD_IOCTL_ESTABLISHCONTEXT &&
-	    !led_free_slot(a->led.ctx, CLIENT_CTX_MAX)) {
-		led_refuse(a, "contexts", CLIENT_CTX_MAX);
+	    !led_free_slot(sc->led.ctx, CLIENT_CTX_MAX)) {
+		led_refuse(sc, "contexts", CLIENT_CTX_MAX);
 		return -EMFILE;
 	}
 	if (ioctl == SCARD_IOCTL_CONNECTW &&
-	    !led_free_slot(a->led.h, CLIENT_HANDLES_MAX)) {
-		led_refuse(a, "card handles", CLIENT_HANDLES_MAX);
+	    !led_free_slot(sc->led.h, CLIENT_HANDLES_MAX)) {
+		led_refuse(sc, "card handles", CLIENT_HANDLES_MAX);
 		return -EMFILE;
 	}
 	return 0;
 }
 
 /* After sending. */
-static void led_sent(struct agent *a, uint32_t ioctl, const struct esc_handle *subj,
+static void led_sent(struct scard_client *sc, uint32_t ioctl, const struct esc_handle *subj,
 		     uint32_t cid)
 {
-	struct ledger *l = &a->led;
+	struct ledger *l = &sc->led;
 	struct led_entry *e;
 	uint32_t n, m;
 
@@ -186,13 +191,13 @@ static void led_sent(struct agent *a, uint32_t ioctl, const struct esc_handle *s
 		}
 		break;
 	case SCARD_IOCTL_RELEASECONTEXT:
-		if (subj && (e = led_find_ctx(a, &subj->ctx))) {
+		if (subj && (e = led_find_ctx(sc, &subj->ctx))) {
 			e->releasing = true;
 			e->rel_cid = cid;
 		}
 		break;
 	case SCARD_IOCTL_DISCONNECT:
-		if (subj && (e = led_find_handle(a, subj))) {
+		if (subj && (e = led_find_handle(sc, subj))) {
 			e->releasing = true;
 			e->rel_cid = cid;
 		}
@@ -200,7 +205,7 @@ static void led_sent(struct agent *a, uint32_t ioctl, const struct esc_handle *s
 	default:
 		break;
 	}
-	scard_ledger_counts(a, &n, &m);
+	scard_ledger_counts(sc, &n, &m);
 	if (n > l->ctx_peak)
 		l->ctx_peak = n;
 	if (m > l->h_peak)
@@ -208,42 +213,42 @@ static void led_sent(struct agent *a, uint32_t ioctl, const struct esc_handle *s
 }
 
 /* ReleaseContext on the client; nobody waits for the reply. */
-void scard_release_context(struct agent *a, const struct esc_blob *ctx)
+void scard_release_context(struct scard_client *sc, const struct esc_blob *ctx)
 {
 	struct esc_handle subj = { .ctx = *ctx };
 	struct bytebuf b;
 
 	bb_init(&b);
 	esc_enc_context(&b, ctx);
-	if (scard_send(a, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0,
-		       a->cfg.call_timeout_ms, &subj, NULL) == 0)
+	if (scard_send(sc, 0, SCARD_IOCTL_RELEASECONTEXT, &b, 0,
+		       sc->cfg.call_timeout_ms, &subj, NULL) == 0)
 		log_debug("scard: ReleaseContext sent (%u-byte context)", ctx->len);
 	bb_free(&b);
 }
 
 /* Disconnect(LEAVE_CARD) on the client; nobody waits for the reply. */
-void scard_disconnect(struct agent *a, const struct esc_handle *h)
+void scard_disconnect(struct scard_client *sc, const struct esc_handle *h)
 {
 	struct bytebuf b;
 
 	bb_init(&b);
 	esc_enc_hcard_disp(&b, h, SCARD_LEAVE_CARD);
-	if (scard_send(a, 0, SCARD_IOCTL_DISCONNECT, &b, 0,
-		       a->cfg.call_timeout_ms, h, NULL) == 0)
+	if (scard_send(sc, 0, SCARD_IOCTL_DISCONNECT, &b, 0,
+		       sc->cfg.call_timeout_ms, h, NULL) == 0)
 		log_debug("scard: Disconnect sent (%u-byte handle)", h->card.len);
 	bb_free(&b);
 }
 
-static void release_remote_context(struct agent *a, const struct esc_blob *ctx)
+static void release_remote_context(struct scard_client *sc, const struct esc_blob *ctx)
 {
-	scard_release_context(a, ctx);
+	scard_release_context(sc, ctx);
 }
 
 /*
  * A reply (in time or late) to a call the ledger follows.  @ret is valid
  * when !io_status && !dec_err.
  */
-static void led_reply(struct agent *a, const struct ct_entry *ce, uint32_t io_status,
+static void led_reply(struct scard_client *sc, const struct ct_entry *ce, uint32_t io_status,
 		      const struct esc_return *ret, int dec_err,
 		      const uint8_t *out, size_t out_len)
 {
@@ -253,12 +258,12 @@ static void led_reply(struct agent *a, const struct ct_entry *ce, uint32_t io_st
 
 	switch (ce->ioctl) {
 	case SCARD_IOCTL_ESTABLISHCONTEXT:
-		e = led_find_cid(a->led.ctx, CLIENT_CTX_MAX, ce->cid, false);
+		e = led_find_cid(sc->led.ctx, CLIENT_CTX_MAX, ce->cid, false);
 		if (!e)
 			return;
 		e->pending = false;
 		if (io_status || (ok && (ret->rc != 0 || !ret->ctx.len))) {
-			led_drop(a, e);		/* the client created none */
+			led_drop(sc, e);		/* the client created none */
 			return;
 		}
 		if (ok) {
@@ -271,19 +276,19 @@ static void led_reply(struct agent *a, const struct ct_entry *ce, uint32_t io_st
 		/* else: unnamed, counted until the device or channel goes */
 		if (e->named) {
 			e->named = false;
-			if (led_find_ctx(a, &e->ctx))
-				led_drop(a, e);	/* the same context twice */
+			if (led_find_ctx(sc, &e->ctx))
+				led_drop(sc, e);	/* the same context twice */
 			else
 				e->named = true;
 		}
 		return;
 	case SCARD_IOCTL_CONNECTW:
-		e = led_find_cid(a->led.h, CLIENT_HANDLES_MAX, ce->cid, false);
+		e = led_find_cid(sc->led.h, CLIENT_HANDLES_MAX, ce->cid, false);
 		if (!e)
 			return;
 		e->pending = false;
 		if (io_status || (ok && (ret->rc != 0 || !ret->card.len))) {
-			led_drop(a, e);
+			led_drop(sc, e);
 		} else if (ok) {
 			e->card = ret->card;
 			e->named = true;
@@ -294,24 +299,24 @@ static void led_reply(struct agent *a, const struct ct_entry *ce, uint32_t io_st
 			e->named = true;
 			log_info("scard: the rejected ConnectW reply still names a handle: "
 				 "disconnecting it");
-			scard_disconnect(a, &h);
+			scard_disconnect(sc, &h);
 		}
 		return;
 	case SCARD_IOCTL_RELEASECONTEXT:
-		e = led_find_cid(a->led.ctx, CLIENT_CTX_MAX, ce->cid, true);
+		e = led_find_cid(sc->led.ctx, CLIENT_CTX_MAX, ce->cid, true);
 		if (!e)
 			return;
 		if (ok && (ret->rc == 0 || ret->rc == SCARD_E_INVALID_HANDLE))
-			led_ctx_gone(a, e);
+			led_ctx_gone(sc, e);
 		else
 			e->releasing = false;	/* still there: released again later */
 		return;
 	case SCARD_IOCTL_DISCONNECT:
-		e = led_find_cid(a->led.h, CLIENT_HANDLES_MAX, ce->cid, true);
+		e = led_find_cid(sc->led.h, CLIENT_HANDLES_MAX, ce->cid, true);
 		if (!e)
 			return;
 		if (ok && (ret->rc == 0 || ret->rc == SCARD_E_INVALID_HANDLE))
-			led_drop(a, e);
+			led_drop(sc, e);
 		else
 			e->releasing = false;
 		return;
@@ -320,7 +325,7 @@ static void led_reply(struct agent *a, const struct ct_entry *ce, uint32_t io_st
 	}
 }
 
-int scard_send(struct agent *a, uint64_t owner, uint32_t ioctl,
+int scard_send(struct scard_client *sc, uint64_t owner, uint32_t ioctl,
 	       struct bytebuf *in, uint32_t out_len, uint32_t timeout_ms,
 	       const struct esc_handle *subj, uint32_t *cid)
 {
@@ -332,17 +337,17 @@ int scard_send(struct agent *a, uint64_t owner, uint32_t ioctl,
 		cid = &dummy;
 	if (out_len < 2048)
 		out_len = 2048;
-	ret = led_check(a, ioctl);
+	ret = led_check(sc, ioctl);
 	if (ret)
 		return ret;
-	ret = rdpdr_ioctl(a, ioctl, in, out_len, deadline, owner, cid);
+	ret = rdpdr_io_ioctl(sc->io, ioctl, in, out_len, deadline, owner, cid);
 	if (ret == 0)
-		led_sent(a, ioctl, subj, *cid);
+		led_sent(sc, ioctl, subj, *cid);
 	return ret;
 }
 
 /* Cancel on a context: its own CompletionId, nobody waits for the reply. */
-void scard_cancel_context(struct agent *a, uint64_t owner,
+void scard_cancel_context(struct scard_client *sc, uint64_t owner,
 			  const struct esc_blob *ctx)
 {
 	struct bytebuf b;
@@ -350,9 +355,9 @@ void scard_cancel_context(struct agent *a, uint64_t owner,
 
 	bb_init(&b);
 	esc_enc_context(&b, ctx);
-	if (scard_send(a, owner, SCARD_IOCTL_CANCEL, &b, 0,
-		       a->cfg.call_timeout_ms, NULL, &cid) == 0) {
-		a->stats.cancels_sent++;
+	if (scard_send(sc, owner, SCARD_IOCTL_CANCEL, &b, 0,
+		       sc->cfg.call_timeout_ms, NULL, &cid) == 0) {
+		sc->stats.cancels_sent++;
 		log_info("scard: Cancel sent (CompletionId %u)", cid);
 	}
 	bb_free(&b);
@@ -361,9 +366,9 @@ void scard_cancel_context(struct agent *a, uint64_t owner,
 /* ---- monitor --------------------------------------------------------- */
 
 /* Wait @ms, then relist or re-arm (scard_tick()). */
-static void mon_wait(struct agent *a, bool relist, uint32_t ms)
+static void mon_wait(struct scard_client *sc, bool relist, uint32_t ms)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 
 	m->state = MON_BACKOFF;
 	m->relist = m->relist || relist;
@@ -371,12 +376,12 @@ static void mon_wait(struct agent *a, bool relist, uint32_t ms)
 }
 
 /* The monitor stops using its context: the client is told to release it. */
-static void mon_drop_ctx(struct agent *a)
+static void mon_drop_ctx(struct scard_client *sc)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 
 	if (m->have_ctx)
-		release_remote_context(a, &m->ctx);
+		release_remote_context(sc, &m->ctx);
 	m->have_ctx = false;
 	m->gsc_pending = false;
 }
@@ -387,133 +392,129 @@ static void mon_drop_ctx(struct agent *a)
  * without a monitor the remote readers' state cannot be followed, so they
  * go too (reader_free() releases their I/O contexts on the client).
  */
-static void mon_give_up(struct agent *a, const char *why)
+static void mon_give_up(struct scard_client *sc, const char *why)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 
 	log_warn("scard: the client's smart-card service failed %u times in a row "
 		"(last: %s); giving up until the smart-card device is announced again",
 		m->failures, why);
-	mon_drop_ctx(a);
+	mon_drop_ctx(sc);
 	m->state = MON_GAVE_UP;
-	a->stats.monitor_gave_up++;
+	sc->stats.monitor_gave_up++;
 	m->relist = false;
-	rm_update_list(a, NULL, 0);
+	sc->ev->readers_listed(sc->ev_ctx, NULL, 0);
 }
 
 /*
  * A monitor call failed: retry after an exponential backoff, or give up
  * after the last allowed attempt.
  */
-static void mon_retry(struct agent *a, bool relist, const char *why)
+static void mon_retry(struct scard_client *sc, bool relist, const char *why)
 {
-	struct retry_policy p = retry_policy(a);
-	struct monitor *m = &a->mon;
+	struct retry_policy p = retry_policy(sc);
+	struct monitor *m = &sc->mon;
 	uint32_t ms = p.base_ms;
 	uint32_t i;
 
 	if (m->failures < UINT32_MAX)
 		m->failures++;
 	if (m->failures >= p.max) {
-		mon_give_up(a, why);
+		mon_give_up(sc, why);
 		return;
 	}
 	for (i = 1; i < m->failures && ms < p.cap_ms; i++)
 		ms = ms > p.cap_ms / 2 ? p.cap_ms : ms * 2;
 	log_info("scard: %s; retry %u of %u in %u ms", why, m->failures, p.max - 1, ms);
-	mon_wait(a, relist, ms);
+	mon_wait(sc, relist, ms);
 }
 
-static void mon_establish(struct agent *a)
+static void mon_establish(struct scard_client *sc)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 	struct bytebuf b;
 
 	bb_init(&b);
 	esc_enc_establish(&b, SCARD_SCOPE_SYSTEM);
-	if (scard_send(a, MONITOR_OWNER, SCARD_IOCTL_ESTABLISHCONTEXT, &b, 0,
-		       a->cfg.call_timeout_ms, NULL, NULL) == 0)
+	if (scard_send(sc, SCARD_OWNER_MONITOR, SCARD_IOCTL_ESTABLISHCONTEXT, &b, 0,
+		       sc->cfg.call_timeout_ms, NULL, NULL) == 0)
 		m->state = MON_ESTABLISH;
 	else
-		mon_retry(a, true, "EstablishContext not sent");
+		mon_retry(sc, true, "EstablishContext not sent");
 	bb_free(&b);
 }
 
-static void mon_list(struct agent *a)
+static void mon_list(struct scard_client *sc)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 	struct bytebuf b;
 
 	bb_init(&b);
 	esc_enc_list_readers_w(&b, &m->ctx);
 	m->relist = false;
-	if (scard_send(a, MONITOR_OWNER, SCARD_IOCTL_LISTREADERSW, &b, 0,
-		       a->cfg.call_timeout_ms, NULL, NULL) == 0)
+	if (scard_send(sc, SCARD_OWNER_MONITOR, SCARD_IOCTL_LISTREADERSW, &b, 0,
+		       sc->cfg.call_timeout_ms, NULL, NULL) == 0)
 		m->state = MON_LIST;
 	else
-		mon_retry(a, true, "ListReadersW not sent");
+		mon_retry(sc, true, "ListReadersW not sent");
 	bb_free(&b);
 }
 
-static void mon_gsc(struct agent *a)
+static void mon_gsc(struct scard_client *sc)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 	struct esc_call_state st[ESC_STATES_MAX];
-	struct reader *r;
-	uint32_t n = 1;
+	uint32_t n;
 	struct bytebuf b;
 
 	st[0].name = PNP_NAME;
 	st[0].cur = m->pnp_count << 16;
-	m->gsc_uid[0] = 0;
-	for (r = a->readers; r && n < ESC_STATES_MAX; r = r->next) {
-		if (!r->listed)
-			continue;
-		st[n].name = r->name;
-		st[n].cur = r->gsc_state;
-		m->gsc_uid[n] = r->uid;
-		n++;
-	}
+	m->gsc_owner[0] = 0;
+	n = 1 + (uint32_t)sc->ev->watch(sc->ev_ctx, st + 1, m->gsc_owner + 1,
+					ESC_STATES_MAX - 1);
 	m->gsc_n = n;
 	bb_init(&b);
 	esc_enc_gsc_w(&b, &m->ctx, SCARD_INFINITE, st, n);
 	/* No deadline: the monitor is cancel-driven. */
-	if (scard_send(a, MONITOR_OWNER, SCARD_IOCTL_GETSTATUSCHANGEW, &b,
+	if (scard_send(sc, SCARD_OWNER_MONITOR, SCARD_IOCTL_GETSTATUSCHANGEW, &b,
 		       16 + 16 + 48 * n, 0, NULL, &m->gsc_cid) == 0) {
 		m->state = MON_GSC;
 		m->gsc_pending = true;
 		m->gsc_since = now_ms();
 	} else {
-		mon_retry(a, false, "GetStatusChangeW not sent");
+		mon_retry(sc, false, "GetStatusChangeW not sent");
 	}
 	bb_free(&b);
 }
 
-void scard_device_ready(struct agent *a)
+static void device_ready(void *arg)
 {
+	struct scard_client *sc = arg;
 	struct bytebuf b;
 
-	memset(&a->mon, 0, sizeof(a->mon));
+	memset(&sc->mon, 0, sizeof(sc->mon));
 	/* Service probe: asynchronous, the answer is only logged. */
 	bb_init(&b);
 	esc_enc_access_started(&b);
-	scard_send(a, MONITOR_OWNER, SCARD_IOCTL_ACCESSSTARTEDEVENT, &b, 0,
-		   a->cfg.call_timeout_ms, NULL, NULL);
+	scard_send(sc, SCARD_OWNER_MONITOR, SCARD_IOCTL_ACCESSSTARTEDEVENT, &b, 0,
+		   sc->cfg.call_timeout_ms, NULL, NULL);
 	bb_free(&b);
-	mon_establish(a);
+	mon_establish(sc);
 }
 
-void scard_device_gone(struct agent *a, const char *why)
+static void device_gone(void *arg, const char *why)
 {
+	struct scard_client *sc = arg;
+
 	/*
-	 * The client drops every context of a removed device itself; we
-	 * only forget ours, fail local requests and drop late replies.
+	 * The client drops every context of a removed device (or of a reset
+	 * channel) itself; we only forget ours: local requests already
+	 * failed (rdpdr_io.c), late replies are dropped.
 	 */
 	log_info("scard: device gone (%s)", why);
-	ct_reset(&a->ct);
-	scard_ledger_clear(a);
-	memset(&a->mon, 0, sizeof(a->mon));
-	rm_remote_lost(a, a->cfg.linger_ms);
+	ledger_clear(sc);
+	memset(&sc->mon, 0, sizeof(sc->mon));
+	sc->ev->remote_lost(sc->ev_ctx);
 }
 
 static bool has_control_chars(const char *s)
@@ -524,7 +525,8 @@ static bool has_control_chars(const char *s)
 	return false;
 }
 
-static void parse_reader_list(struct agent *a, const struct esc_return *ret)
+/* Returns how many readers are listed now. */
+static uint32_t parse_reader_list(struct scard_client *sc, const struct esc_return *ret)
 {
 	char names[READERS_MAX][VSCARD_NAME_MAX];
 	struct rdp_msz m = { .p = ret->names, .len = ret->names_len };
@@ -543,25 +545,24 @@ static void parse_reader_list(struct agent *a, const struct esc_return *ret)
 		}
 		snprintf(names[n++], VSCARD_NAME_MAX, "%s", name);
 	}
-	rm_update_list(a, names, n);
+	return (uint32_t)sc->ev->readers_listed(sc->ev_ctx, names, n);
 }
 
-static void mon_gsc_done(struct agent *a, const struct esc_return *ret)
+static void mon_gsc_done(struct scard_client *sc, const struct esc_return *ret)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 	bool changed = false;
-	struct reader *r;
 	char why[80];
 	uint32_t i;
 
 	m->gsc_pending = false;
 	if (ret->rc == SCARD_E_CANCELLED) {
-		mon_retry(a, true, "monitor GetStatusChange cancelled by the client");
+		mon_retry(sc, true, "monitor GetStatusChange cancelled by the client");
 		return;
 	}
 	if (ret->rc != SCARD_S_SUCCESS && ret->rc != SCARD_E_TIMEOUT) {
 		snprintf(why, sizeof(why), "monitor GetStatusChange rc 0x%08x", ret->rc);
-		mon_retry(a, true, why);
+		mon_retry(sc, true, why);
 		return;
 	}
 	m->failures = 0;	/* an answer: the monitor works */
@@ -576,28 +577,24 @@ static void mon_gsc_done(struct agent *a, const struct esc_return *ret)
 		for (i = 1; i < ret->n_states && i < m->gsc_n; i++) {
 			const struct esc_state *s = &ret->states[i];
 
-			r = rm_find_uid(a, m->gsc_uid[i]);
-			if (!r)
-				continue;
-			if ((s->ev & ~(uint32_t)SCARD_STATE_CHANGED) !=
-			    (r->gsc_state & ~(uint32_t)SCARD_STATE_CHANGED))
+			if (sc->ev->card_event(sc->ev_ctx, m->gsc_owner[i], s->ev,
+					       s->atr, s->atr_len))
 				changed = true;
-			rm_card_event(a, r, s->ev, s->atr, s->atr_len);
 		}
 	}
 	if (m->relist) {
-		mon_list(a);
+		mon_list(sc);
 		return;
 	}
 	if (!changed && ++m->quiet_returns >= QUIET_RETURNS_MAX) {
 		/* A client that returns at once without a change: slow down. */
 		m->quiet_returns = 0;
-		mon_wait(a, false, retry_policy(a).base_ms);
+		mon_wait(sc, false, retry_policy(sc).base_ms);
 		return;
 	}
 	if (changed)
 		m->quiet_returns = 0;
-	mon_gsc(a);
+	mon_gsc(sc);
 }
 
 /*
@@ -605,11 +602,11 @@ static void mon_gsc_done(struct agent *a, const struct esc_return *ret)
  * context of an EstablishContext reply (it releases it itself from then
  * on); any other context the client created is released by the caller.
  */
-static bool mon_completion(struct agent *a, const struct ct_entry *e,
+static bool mon_completion(struct scard_client *sc, const struct ct_entry *e,
 			   uint32_t io_status, const struct esc_return *ret,
 			   int dec_err)
 {
-	struct monitor *m = &a->mon;
+	struct monitor *m = &sc->mon;
 	bool failed = io_status != 0 || dec_err;
 	char why[96];
 
@@ -632,23 +629,24 @@ static bool mon_completion(struct agent *a, const struct ct_entry *e,
 				 "monitor EstablishContext failed (io 0x%08x rc 0x%08x%s)",
 				 io_status, failed ? 0 : ret->rc,
 				 dec_err ? ", reply not decodable" : "");
-			mon_retry(a, true, why);
+			mon_retry(sc, true, why);
 			return false;
 		}
 		m->ctx = ret->ctx;
 		m->have_ctx = true;
 		log_info("scard: monitor context established (%u bytes)", m->ctx.len);
-		mon_list(a);
+		mon_list(sc);
 		return true;
 	case SCARD_IOCTL_LISTREADERSW:
 		if (failed) {
 			snprintf(why, sizeof(why), "ListReadersW failed (io 0x%08x%s)",
 				 io_status, dec_err ? ", reply not decodable" : "");
-			mon_retry(a, true, why);
+			mon_retry(sc, true, why);
 			return false;
 		}
 		if (ret->rc == SCARD_E_NO_READERS_AVAILABLE) {
-			rm_update_list(a, NULL, 0);
+			m->pnp_count = (uint32_t)sc->ev->readers_listed(sc->ev_ctx,
+									NULL, 0);
 		} else if (ret->rc != 0) {
 			snprintf(why, sizeof(why), "ListReadersW rc 0x%08x", ret->rc);
 			if (ret->rc == SCARD_E_INVALID_HANDLE ||
@@ -659,30 +657,27 @@ static bool mon_completion(struct agent *a, const struct ct_entry *e,
 				 * start over with a new one.  It is released
 				 * all the same (an error reply at worst).
 				 */
-				mon_drop_ctx(a);
+				mon_drop_ctx(sc);
 			}
-			mon_retry(a, true, why);
+			mon_retry(sc, true, why);
 			return false;
 		} else {
-			parse_reader_list(a, ret);
+			m->pnp_count = parse_reader_list(sc, ret);
 		}
-		m->pnp_count = 0;
-		for (struct reader *r = a->readers; r; r = r->next)
-			m->pnp_count += r->listed;
-		mon_gsc(a);
+		mon_gsc(sc);
 		return false;
 	case SCARD_IOCTL_GETSTATUSCHANGEW:
 		/* Armed that long: the monitor was working, whatever this says. */
-		if (now_ms() - m->gsc_since >= retry_policy(a).cap_ms)
+		if (now_ms() - m->gsc_since >= retry_policy(sc).cap_ms)
 			m->failures = 0;
 		if (failed) {
 			m->gsc_pending = false;
 			snprintf(why, sizeof(why), "monitor GetStatusChange failed (io 0x%08x%s)",
 				 io_status, dec_err ? ", reply not decodable" : "");
-			mon_retry(a, true, why);
+			mon_retry(sc, true, why);
 			return false;
 		}
-		mon_gsc_done(a, ret);
+		mon_gsc_done(sc, ret);
 		return false;
 	default:
 		log_debug("scard: monitor %s done", esc_ioctl_name(e->ioctl));
@@ -715,16 +710,16 @@ static bool reply_context(const uint8_t *out, size_t out_len,
 	return true;
 }
 
-void scard_completion(struct agent *a, const struct ct_entry *e,
-		      uint32_t io_status, const uint8_t *out, size_t out_len)
+static void completion(void *arg, const struct ct_entry *e, uint32_t io_status,
+		       const uint8_t *out, size_t out_len)
 {
+	struct scard_client *sc = arg;
 	size_t arena_len = RDP_ARENA_FOR(out_len);
 	void *arena = malloc(arena_len);
 	struct esc_return ret;
 	struct esc_blob ctx;
 	bool created = false, taken = false;
 	int dec_err = 0;
-	struct reader *r;
 
 	memset(&ret, 0, sizeof(ret));
 	if (!arena) {
@@ -735,7 +730,7 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 		if (dec_err) {
 			log_warn("scard: malformed %s return (%zu bytes)",
 				 esc_ioctl_name(e->ioctl), out_len);
-			a->stats.frames_bad++;
+			sc->stats.frames_bad++;
 		}
 	} else {
 		log_info("scard: %s failed with IoStatus 0x%08x",
@@ -744,18 +739,17 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 	/* With an IoStatus error there is no OutputBuffer, hence no context. */
 	if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT && io_status == 0)
 		created = reply_context(out, out_len, &ret, dec_err, &ctx);
-	led_reply(a, e, io_status, &ret, dec_err, out, out_len);
+	led_reply(sc, e, io_status, &ret, dec_err, out, out_len);
 	if (!arena)
 		io_status = RDP_STATUS_NO_MEMORY;
 	log_debug("scard: <- %s CompletionId %u rc 0x%08x", esc_ioctl_name(e->ioctl),
 		  e->cid, ret.rc);
-	if (e->owner == MONITOR_OWNER) {
-		taken = mon_completion(a, e, io_status, &ret, dec_err);
-	} else if ((r = rm_find_uid(a, e->owner))) {
-		rm_completion(a, r, e, io_status, &ret, dec_err);
-		/* A reader that took the context holds it in r->ctx. */
-		r = rm_find_uid(a, e->owner);
-		taken = created && r && r->have_ctx && blob_eq(&r->ctx, &ctx);
+	if (e->owner == SCARD_OWNER_MONITOR) {
+		taken = mon_completion(sc, e, io_status, &ret, dec_err);
+	} else if (e->owner >= SCARD_OWNER_FIRST) {
+		taken = sc->ev->completion(sc->ev_ctx, e->owner, e, io_status, &ret,
+					   dec_err, created ? &ctx : NULL);
+		taken = taken && created;
 	} else {
 		log_debug("scard: %s completion with no owner (fire and forget)",
 			  esc_ioctl_name(e->ioctl));
@@ -763,14 +757,15 @@ void scard_completion(struct agent *a, const struct ct_entry *e,
 	if (created && !taken) {
 		/* Abandoned at once (failed reply, stray, owner gone): released. */
 		log_info("scard: releasing a remote context nobody uses");
-		release_remote_context(a, &ctx);
+		release_remote_context(sc, &ctx);
 	}
 	free(arena);
 }
 
-void scard_late_completion(struct agent *a, const struct ct_entry *e,
-			   const uint8_t *out, size_t out_len)
+static void late_completion(void *arg, const struct ct_entry *e,
+			    const uint8_t *out, size_t out_len)
 {
+	struct scard_client *sc = arg;
 	size_t arena_len = RDP_ARENA_FOR(out_len);
 	struct esc_return ret;
 	struct esc_blob ctx;
@@ -786,54 +781,53 @@ void scard_late_completion(struct agent *a, const struct ct_entry *e,
 	arena = out ? malloc(arena_len) : NULL;
 	if (arena)
 		dec_err = esc_dec_return(e->ioctl, out, out_len, &ret, arena, arena_len);
-	led_reply(a, e, out ? 0 : RDP_STATUS_NO_MEMORY, &ret, dec_err, out, out_len);
+	led_reply(sc, e, out ? 0 : RDP_STATUS_NO_MEMORY, &ret, dec_err, out, out_len);
 	if (e->ioctl == SCARD_IOCTL_CONNECTW && !dec_err && ret.rc == 0 && ret.card.len) {
 		struct esc_handle h = { .ctx = ret.ctx, .card = ret.card };
 
 		log_info("scard: late ConnectW reply: disconnecting its handle");
-		scard_disconnect(a, &h);
+		scard_disconnect(sc, &h);
 	}
 	if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT && out &&
 	    reply_context(out, out_len, &ret, dec_err, &ctx)) {
 		log_info("scard: late EstablishContext reply: releasing its context");
-		release_remote_context(a, &ctx);
+		release_remote_context(sc, &ctx);
 	}
 	free(arena);
 }
 
-void scard_device_reannounced(struct agent *a)
+static void device_again(void *arg)
 {
+	struct scard_client *sc = arg;
 	size_t i;
 
-	if (a->mon.state != MON_GAVE_UP)
+	if (sc->mon.state != MON_GAVE_UP)
 		return;
 	log_info("scard: smart-card device announced again: trying its service again");
 	/* Nothing is in use now: release again what the client did not confirm. */
 	for (i = 0; i < CLIENT_CTX_MAX; i++)
-		if (a->led.ctx[i].used && a->led.ctx[i].named && !a->led.ctx[i].releasing)
-			scard_release_context(a, &a->led.ctx[i].ctx);
-	scard_device_ready(a);
+		if (sc->led.ctx[i].used && sc->led.ctx[i].named && !sc->led.ctx[i].releasing)
+			scard_release_context(sc, &sc->led.ctx[i].ctx);
+	device_ready(sc);
 }
 
-void scard_timeout(struct agent *a, const struct ct_entry *e)
+static void request_timeout(struct scard_client *sc, const struct ct_entry *e)
 {
-	struct reader *r;
 	char why[64];
 
 	log_warn("scard: %s CompletionId %u timed out; id kept reserved",
 		 esc_ioctl_name(e->ioctl), e->cid);
-	if (e->owner == MONITOR_OWNER) {
+	if (e->owner == SCARD_OWNER_MONITOR) {
 		if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT ||
 		    e->ioctl == SCARD_IOCTL_LISTREADERSW) {
 			snprintf(why, sizeof(why), "monitor %s timed out",
 				 esc_ioctl_name(e->ioctl));
-			mon_retry(a, true, why);
+			mon_retry(sc, true, why);
 		}
 		return;
 	}
-	r = rm_find_uid(a, e->owner);
-	if (r)
-		rm_job_timeout(a, r, e);
+	if (e->owner >= SCARD_OWNER_FIRST)
+		sc->ev->timeout(sc->ev_ctx, e->owner, e);
 }
 
 /*
@@ -844,67 +838,91 @@ void scard_timeout(struct agent *a, const struct ct_entry *e)
  * so the remote user is never left with a card locked by a dead agent.
  * Nobody waits for the replies.
  */
-void scard_teardown(struct agent *a)
+void scard_teardown(struct scard_client *sc)
 {
-	struct ledger *l = &a->led;
-	struct reader *r;
+	struct ledger *l = &sc->led;
 	uint32_t nc, nh;
 	size_t i;
 
-	if (!a->rdpdr.have_scard)
+	if (!sc->io->have_device)
 		return;
-	if (a->mon.have_ctx && a->mon.gsc_pending)
-		scard_cancel_context(a, 0, &a->mon.ctx);
-	a->mon.have_ctx = false;
-	for (r = a->readers; r; r = r->next) {
-		if (r->have_ctx && r->busy)
-			scard_cancel_context(a, 0, &r->ctx);
-		r->have_ctx = r->have_handle = r->in_txn = false;
-	}
+	if (sc->mon.have_ctx && sc->mon.gsc_pending)
+		scard_cancel_context(sc, 0, &sc->mon.ctx);
+	sc->mon.have_ctx = false;
+	sc->ev->leaving(sc->ev_ctx);
 	for (i = 0; i < CLIENT_HANDLES_MAX; i++) {
 		if (l->h[i].used && l->h[i].named) {
 			struct esc_handle h = { .ctx = l->h[i].ctx, .card = l->h[i].card };
 
-			scard_disconnect(a, &h);
+			scard_disconnect(sc, &h);
 		}
 	}
 	for (i = 0; i < CLIENT_CTX_MAX; i++)
 		if (l->ctx[i].used && l->ctx[i].named)
-			scard_release_context(a, &l->ctx[i].ctx);
-	scard_ledger_counts(a, &nc, &nh);
+			scard_release_context(sc, &l->ctx[i].ctx);
+	scard_ledger_counts(sc, &nc, &nh);
 	log_info("scard: remote handles disconnected and contexts released "
 		 "(%u contexts, %u handles asked)", nc, nh);
 }
 
-const char *scard_monitor_state(const struct agent *a)
+const char *scard_monitor_state(const struct scard_client *sc)
 {
 	static const char *const names[] = {
 		[MON_IDLE] = "idle", [MON_ESTABLISH] = "establish", [MON_LIST] = "list",
 		[MON_GSC] = "watching", [MON_BACKOFF] = "backoff", [MON_GAVE_UP] = "gave-up",
 	};
 
-	return a->mon.state <= MON_GAVE_UP ? names[a->mon.state] : "?";
+	return sc->mon.state <= MON_GAVE_UP ? names[sc->mon.state] : "?";
 }
 
-uint64_t scard_next_deadline(const struct agent *a)
+uint64_t scard_next_deadline(const struct scard_client *sc)
 {
-	return a->mon.state == MON_BACKOFF ? a->mon.backoff_until : 0;
+	uint64_t d = rdpdr_io_next_deadline(sc->io);
+	uint64_t t = sc->mon.state == MON_BACKOFF ? sc->mon.backoff_until : 0;
+
+	return t && (!d || t < d) ? t : d;
 }
 
-void scard_tick(struct agent *a, uint64_t now)
+void scard_abandon_owner(struct scard_client *sc, uint64_t owner)
 {
-	struct monitor *m = &a->mon;
+	rdpdr_io_abandon_owner(sc->io, owner);
+}
 
+const struct rdpdr_io_events scard_rdpdr_events = {
+	.device_ready = device_ready,
+	.device_again = device_again,
+	.device_gone = device_gone,
+	.completion = completion,
+	.late_completion = late_completion,
+};
+
+void scard_init(struct scard_client *sc, const struct scard_config *cfg,
+		struct rdpdr_io *io, const struct scard_events *ev, void *ev_ctx)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->cfg = *cfg;
+	sc->io = io;
+	sc->ev = ev;
+	sc->ev_ctx = ev_ctx;
+}
+
+void scard_tick(struct scard_client *sc, uint64_t now)
+{
+	struct monitor *m = &sc->mon;
+	struct ct_entry e;
+
+	while (rdpdr_io_expire_one(sc->io, now, &e))
+		request_timeout(sc, &e);
 	if (m->state != MON_BACKOFF || now < m->backoff_until)
 		return;
-	if (!a->rdpdr.have_scard) {
+	if (!sc->io->have_device) {
 		m->state = MON_IDLE;
 		return;
 	}
 	if (!m->have_ctx)
-		mon_establish(a);
+		mon_establish(sc);
 	else if (m->relist)
-		mon_list(a);
+		mon_list(sc);
 	else
-		mon_gsc(a);
+		mon_gsc(sc);
 }
