@@ -115,7 +115,7 @@ int decode_rdpesc(const uint8_t *buf, size_t len, uint32_t ioctl)
 				ok++;
 			else
 				h.cb = 0;
-			if (!err && r.rc == 0 && r.connect.h.cb && r.connect.h.ctx.cb &&
+			if (!err && r.rc == 0 && r.connect.h.cb &&
 			    (h.cb != r.connect.h.cb || memcmp(h.v, r.connect.h.v, h.cb) ||
 			     h.ctx.cb != r.connect.h.ctx.cb ||
 			     memcmp(h.ctx.v, r.connect.h.ctx.v, h.ctx.cb)))

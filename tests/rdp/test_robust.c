@@ -134,8 +134,10 @@ static void bad_lengths_and_counts(void **state)
 	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), RDP_ERR_MALFORMED);
 	n = transmit_ret(b, 16, 3);			/* MaxCount != cbRecvLength */
 	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), RDP_ERR_MALFORMED);
-	n = transmit_ret(b, 12, 0);			/* NULL buffer with a length */
-	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), RDP_ERR_MALFORMED);
+	n = transmit_ret(b, 12, 0);			/* NULL buffer with a length: */
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), 0);	/* a length answer */
+	assert_null(r.transmit.recv);
+	assert_int_equal(r.transmit.cb_recv, 2);
 	n = transmit_ret(b, 4, 0x00020008);		/* pioRecvPci present but missing */
 	assert_int_not_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), 0);
 	n = transmit_ret(b, SIZE_MAX, 0);
@@ -149,6 +151,111 @@ static void bad_lengths_and_counts(void **state)
 	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), RDP_ERR_MALFORMED);
 	assert_int_equal(dec_ret(b, 15, SCARD_IOCTL_TRANSMIT, &r), RDP_ERR_TRUNCATED);
 	assert_int_equal(dec_ret(b, n, 0x00090000, &r), RDP_ERR_UNSUPPORTED);
+}
+
+/*
+ * A Windows-shaped return (headers, body of n u32, pad to 8) from the
+ * words w; returns its length.
+ */
+static size_t mk_ret(uint8_t *p, const uint32_t *w, size_t n)
+{
+	size_t body = (4 * n + 7) & ~(size_t)7;
+
+	memcpy(p, "\x01\x10\x08\x00\xcc\xcc\xcc\xcc", 8);
+	put32(p + 8, (uint32_t)body);
+	put32(p + 12, 0);
+	memset(p + 16, 0, body);
+	for (size_t i = 0; i < n; i++)
+		put32(p + 16 + 4 * i, w[i]);
+	return 16 + body;
+}
+
+/* Decodes canonically, and re-encodes to the same bytes. */
+static void ret_round_trip(const uint8_t *p, size_t n, uint32_t ioctl, union rdpesc_return *r)
+{
+	static uint8_t again[4096];
+	size_t m;
+
+	rdp_arena_init(&ar, arena_buf, sizeof(arena_buf));
+	assert_int_equal(rdpesc_decode_return(p, n, ioctl, r, &ar, RDPESC_DECODE_CANONICAL), 0);
+	m = enc_ret(ioctl, r, again, sizeof(again));
+	assert_bytes(again, m, p, n);
+}
+
+/*
+ * A NULL [unique] array with a non-zero size is a length-only answer:
+ * MS-RDPESC asks for it (ListReaders, ListReaderGroups, State, GetAttrib
+ * when the call's buffer length is 0; the *IsNULL flags), MS-RPCE NDR
+ * accepts it, FreeRDP's server takes it as an empty array (except in
+ * GetAttrib).  It decodes to the size as sent and no data.  Where the array is the answer itself
+ * (reader states, a context, a handle) it is still an error.
+ */
+static void null_referent_with_length(void **state)
+{
+	union rdpesc_return r;
+	size_t n;
+
+	(void)state;
+	n = mk_ret(b, (const uint32_t[]){ 0, 38, 0 }, 3);	/* ListReaders: cBytes 38, NULL */
+	ret_round_trip(b, n, SCARD_IOCTL_LISTREADERSW, &r);
+	assert_int_equal(r.list_readers.cbytes, 38);
+	assert_null(r.list_readers.readers.p);
+	assert_int_equal(r.list_readers.readers.len, 0);
+	ret_round_trip(b, n, SCARD_IOCTL_LISTREADERGROUPSA, &r);
+	assert_int_equal(r.list_readers.cbytes, 38);
+	put32(b + 20, RDPESC_MAX_MSZ + 1);		/* the IDL range still holds */
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_LISTREADERSW, &r), RDP_ERR_RANGE);
+
+	n = mk_ret(b, (const uint32_t[]){ 0, 6, 2, 9, 0 }, 5);	/* State: cbAtrLen 9, NULL */
+	ret_round_trip(b, n, SCARD_IOCTL_STATE, &r);
+	assert_int_equal(r.state.cb_atr, 9);
+	assert_null(r.state.atr);
+	put32(b + 28, 37);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_STATE, &r), RDP_ERR_RANGE);
+
+	/* StatusW: cBytes 38, NULL names; state, protocol, pbAtr[32], cbAtrLen 2 */
+	n = mk_ret(b, (const uint32_t[]){ 0, 38, 0, 6, 2, 0x163b, 0, 0, 0, 0, 0, 0, 0, 2 }, 14);
+	ret_round_trip(b, n, SCARD_IOCTL_STATUSW, &r);
+	assert_int_equal(r.status.cbytes, 38);
+	assert_null(r.status.reader_names.p);
+	assert_int_equal(r.status.cb_atr, 2);
+	assert_memory_equal(r.status.atr, "\x3b\x16", 2);
+
+	n = mk_ret(b, (const uint32_t[]){ 0, 0, 258, 0 }, 4);	/* Transmit: 258, NULL */
+	ret_round_trip(b, n, SCARD_IOCTL_TRANSMIT, &r);
+	assert_int_equal(r.transmit.cb_recv, 258);
+	assert_null(r.transmit.recv);
+	/* pioRecvPci {T1, cbExtraBytes 4, NULL}, then a 2-byte response */
+	n = mk_ret(b, (const uint32_t[]){ 0, 0x00020000, 2, 0x00020004, 2, 4, 0, 2, 0x0090 }, 9);
+	ret_round_trip(b, n, SCARD_IOCTL_TRANSMIT, &r);
+	assert_true(r.transmit.has_recv_pci);
+	assert_int_equal(r.transmit.recv_pci.cb_extra, 4);
+	assert_null(r.transmit.recv_pci.extra);
+	assert_int_equal(r.transmit.cb_recv, 2);
+	assert_memory_equal(r.transmit.recv, "\x90\x00", 2);
+	put32(b + 36, RDPESC_MAX_EXTRA + 1);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), RDP_ERR_RANGE);
+
+	n = mk_ret(b, (const uint32_t[]){ 0, 33, 0 }, 3);	/* GetAttrib, Control, icon */
+	ret_round_trip(b, n, SCARD_IOCTL_GETATTRIB, &r);
+	assert_int_equal(r.buffer.cb, 33);
+	assert_null(r.buffer.data);
+	ret_round_trip(b, n, SCARD_IOCTL_CONTROL, &r);
+	ret_round_trip(b, n, SCARD_IOCTL_GETREADERICON, &r);
+	put32(b + 20, RDPESC_MAX_ATTR + 1);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_GETATTRIB, &r), RDP_ERR_RANGE);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_CONTROL, &r), 0);
+
+	/* still errors: states, a context, a handle named by size alone */
+	n = mk_ret(b, (const uint32_t[]){ 0, 1, 0 }, 3);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_GETSTATUSCHANGEW, &r), RDP_ERR_MALFORMED);
+	n = mk_ret(b, (const uint32_t[]){ 0, 4, 0 }, 3);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_ESTABLISHCONTEXT, &r), RDP_ERR_MALFORMED);
+	n = mk_ret(b, (const uint32_t[]){ 0, 4, 0x00020000, 4, 0, 2, 4, 0x04030201 }, 8);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_CONNECTW, &r), RDP_ERR_MALFORMED);
+	/* ... and a present array still needs its bytes */
+	n = mk_ret(b, (const uint32_t[]){ 0, 0, 258, 0x00020000, 258 }, 5);
+	assert_int_equal(dec_ret(b, n, SCARD_IOCTL_TRANSMIT, &r), RDP_ERR_TRUNCATED);
 }
 
 static void gsc_and_strings(void **state)
@@ -408,6 +515,20 @@ static void salvage_handle(void **state)
 	memcpy(b, conn, sizeof(conn));
 	put32(b + 28, 17);				/* cbHandle out of range */
 	assert_int_not_equal(rdpesc_salvage_handle(b, sizeof(conn), &h), 0);
+	/*
+	 * rdesktop leaves the handle's context empty (cbContext 0, NULL): the
+	 * handle is still real, salvaged with an empty context for the caller
+	 * to fill in with the context of its call.
+	 */
+	mk_ret(b, (const uint32_t[]){ 0, 0, 0, 4, 0x016cff34, 2, 4, 3 }, 8);
+	b[0] = 2;
+	assert_int_equal(rdpesc_salvage_handle(b, 48, &h), 0);
+	assert_int_equal(h.cb, 4);
+	assert_memory_equal(h.v, "\x03\0\0\0", 4);
+	assert_int_equal(h.ctx.cb, 0);
+	put32(b + 28, 0);				/* and no handle either: none */
+	put32(b + 32, 0);
+	assert_int_equal(rdpesc_salvage_handle(b, 48, &h), RDP_ERR_MALFORMED);
 }
 
 static void call_without_final_pad(void **state)
@@ -520,6 +641,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(prefixes),
 		cmocka_unit_test(bad_lengths_and_counts),
+		cmocka_unit_test(null_referent_with_length),
 		cmocka_unit_test(gsc_and_strings),
 		cmocka_unit_test(client_deviations),
 		cmocka_unit_test(rdesktop_object_buffer_length),

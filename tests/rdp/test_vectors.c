@@ -399,6 +399,86 @@ static void v_rd_gsc_ret(const struct vec *v)
 	assert_memory_equal(got.gsc.states[1].atr, spec_atr, sizeof(spec_atr));
 }
 
+/* rdesktop 1.9.0: the handle alone, its context left empty (0, NULL) */
+static void v_rd_connect_ret(const struct vec *v)
+{
+	union rdpesc_return want = { .connect = {
+		.h = { .cb = 4, .v = { 3 } }, .active_protocol = SCARD_PROTOCOL_T1 } }, got;
+	struct rdpesc_handle h;
+
+	check_ret_noncanonical(v, SCARD_IOCTL_CONNECTW, &want, &got);
+	assert_int_equal(got.connect.h.ctx.cb, 0);
+	assert_int_equal(got.connect.h.cb, 4);
+	assert_memory_equal(got.connect.h.v, "\x03\0\0\0", 4);
+	/* salvaged with the same handle and no context */
+	assert_int_equal(rdpesc_salvage_handle(v->data, v->len, &h), 0);
+	assert_int_equal(h.cb, 4);
+	assert_memory_equal(h.v, "\x03\0\0\0", 4);
+	assert_int_equal(h.ctx.cb, 0);
+}
+
+static void v_rd_transmit_ret(const struct vec *v)
+{
+	union rdpesc_return want = { .transmit = {
+		.cb_recv = 2, .recv = (const uint8_t *)"\x90\x00" } }, got;
+
+	check_ret_noncanonical(v, SCARD_IOCTL_TRANSMIT, &want, &got);
+	assert_false(got.transmit.has_recv_pci);
+	assert_int_equal(got.transmit.cb_recv, 2);
+	assert_memory_equal(got.transmit.recv, "\x90\x00", 2);
+}
+
+static void v_rd_statusw_ret(const struct vec *v)
+{
+	union rdpesc_return want = { .status = {
+		.reader_names = { "Virtual PCD 00 00\0", 19 }, .state = 6,
+		.protocol = SCARD_PROTOCOL_T1, .cb_atr = sizeof(spec_atr) } }, got;
+	size_t pos = 0;
+
+	memcpy(want.status.atr, spec_atr, sizeof(spec_atr));
+	check_ret_noncanonical(v, SCARD_IOCTL_STATUSW, &want, &got);
+	assert_int_equal(got.status.cbytes, 38);
+	assert_string_equal(rdp_msz_next(&got.status.reader_names, &pos), "Virtual PCD 00 00");
+	assert_null(rdp_msz_next(&got.status.reader_names, &pos));
+	assert_int_equal(got.status.cb_atr, sizeof(spec_atr));
+	assert_memory_equal(got.status.atr, spec_atr, sizeof(spec_atr));
+}
+
+static const uint8_t rd_features[] = {
+	0x06, 0x04, 0x42, 0x33, 0x00, 0x06, 0x12, 0x04, 0x42, 0x33, 0x00, 0x12 };
+
+static void v_rd_control_ret(const struct vec *v)
+{
+	union rdpesc_return want = { .buffer = {
+		.cb = sizeof(rd_features), .data = rd_features } }, got;
+
+	check_ret_noncanonical(v, SCARD_IOCTL_CONTROL, &want, &got);
+	assert_int_equal(got.buffer.cb, sizeof(rd_features));
+	assert_memory_equal(got.buffer.data, rd_features, sizeof(rd_features));
+}
+
+/* the 4 zero bytes rdesktop writes after the array are ignored */
+static void v_rd_getattrib_ret(const struct vec *v)
+{
+	union rdpesc_return want = { .buffer = {
+		.cb = sizeof(spec_atr), .data = spec_atr } }, got;
+
+	check_ret_noncanonical(v, SCARD_IOCTL_GETATTRIB, &want, &got);
+	assert_int_equal(got.buffer.cb, sizeof(spec_atr));
+	assert_memory_equal(got.buffer.data, spec_atr, sizeof(spec_atr));
+}
+
+static void v_rd_state_ret(const struct vec *v)
+{
+	union rdpesc_return want = { .state = {
+		.state = 6, .protocol = SCARD_PROTOCOL_T1, .cb_atr = sizeof(spec_atr),
+		.atr = spec_atr } }, got;
+
+	check_ret_noncanonical(v, SCARD_IOCTL_STATE, &want, &got);
+	assert_int_equal(got.state.cb_atr, sizeof(spec_atr));
+	assert_memory_equal(got.state.atr, spec_atr, sizeof(spec_atr));
+}
+
 /* ---- RDPDR core ---- */
 
 static void check_encoded(const struct vec *v, struct rdp_wr *w, int rc)
@@ -668,9 +748,15 @@ static const struct vcase cases[] = {
 	{ "derived-msrdpesc-4.7-connectw-call", v_der_connectw },
 	{ "derived-msrdpesc-4.8-connect-return", v_der_connect_ret },
 	{ "derived-msrdpesc-4.9-begintransaction-call", v_der_begin },
+	{ "derived-rdesktop-connectw-return", v_rd_connect_ret },
+	{ "derived-rdesktop-control-return", v_rd_control_ret },
 	{ "derived-rdesktop-dr-control-rsp-establishcontext", v_rd_establish_rsp },
+	{ "derived-rdesktop-getattrib-return", v_rd_getattrib_ret },
 	{ "derived-rdesktop-getstatuschangew-return", v_rd_gsc_ret },
 	{ "derived-rdesktop-listreadersw-return", v_rd_listreaders_ret },
+	{ "derived-rdesktop-state-return", v_rd_state_ret },
+	{ "derived-rdesktop-statusw-return", v_rd_statusw_ret },
+	{ "derived-rdesktop-transmit-return", v_rd_transmit_ret },
 	{ "derived-server-core-capability-request-minimal", v_der_min_caps },
 	{ "derived-transmit-call-t1-select", v_der_transmit },
 	{ "derived-transmit-return-9000", v_der_transmit_ret },

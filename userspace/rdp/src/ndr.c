@@ -92,6 +92,14 @@ uint32_t ndr_msz_cbytes(struct ndr_enc *e, const struct rdp_msz *m)
 	return (uint32_t)units * (e->wide ? 2 : 1);
 }
 
+uint32_t ndr_msz_cbytes_or(struct ndr_enc *e, const struct rdp_msz *m, uint32_t cbytes)
+{
+	if (m->p)
+		return ndr_msz_cbytes(e, m);
+	ndr_check(e, cbytes <= RDPESC_MAX_MSZ);
+	return cbytes;
+}
+
 void ndr_put_msz(struct ndr_enc *e, const struct rdp_msz *m)
 {
 	rdp_wr_u32(e->w, ndr_msz_cbytes(e, m));
@@ -132,7 +140,7 @@ void ndr_put_handle_data(struct ndr_enc *e, const struct rdpesc_handle *h)
 
 void ndr_put_io(struct ndr_enc *e, const struct rdpesc_io_request *io)
 {
-	ndr_check(e, io->cb_extra <= RDPESC_MAX_EXTRA && (!io->cb_extra || io->extra));
+	ndr_check(e, io->cb_extra <= RDPESC_MAX_EXTRA);
 	ndr_put_u32(e, io->protocol);
 	ndr_put_u32(e, io->cb_extra);
 	ndr_put_ptr(e, io->extra != NULL);
@@ -211,8 +219,9 @@ void ndr_get_ptr_size(struct ndr_dec *d, uint32_t ref, uint32_t size)
 
 /*
  * Conformant byte array.  Its MaxCount must equal the size field sent
- * inline (@n): FreeRDP rejects a mismatch too, and with two different
- * values we could not tell which one is the truth.
+ * inline (@n): FreeRDP rejects a mismatch when the size is not 0, Windows'
+ * NDR engine does per MS-RPCE (correlation check), xrdp reads MaxCount
+ * alone; with two different values we could not tell which is the truth.
  */
 const uint8_t *ndr_get_conf_bytes(struct ndr_dec *d, uint32_t n)
 {
@@ -332,9 +341,11 @@ void ndr_get_msz(struct ndr_dec *d, uint32_t cbytes, struct rdp_msz *m)
 
 /*
  * REDIR_SCARDCONTEXT: cbContext in the IDL range 0..16 (FreeRDP accepts
- * only 0, 4 and 8; rdesktop and 32-bit clients send 4, FreeRDP 8), and a
- * present pointer for a non-zero size.  The referent value itself is not
- * checked: rdesktop writes the context value there.
+ * only 0, 4 and 8; rdesktop and 32-bit clients send 4, FreeRDP 8; xrdp
+ * ignores it and reads MaxCount), and a present pointer for a non-zero
+ * size (FreeRDP also rejects a present pointer for size 0; we read its
+ * MaxCount 0).  The referent value itself is not checked: rdesktop writes
+ * the context value there, FreeRDP's server would reject it.
  */
 void ndr_get_ctx(struct ndr_dec *d, struct rdpesc_context *c, uint32_t *ref)
 {
@@ -385,7 +396,6 @@ void ndr_get_io(struct ndr_dec *d, struct rdpesc_io_request *io, uint32_t *ref)
 	io->cb_extra = ndr_get_u32(d);
 	*ref = ndr_get_ptr(d);
 	ndr_get_check(d, io->cb_extra, RDPESC_MAX_EXTRA);
-	ndr_get_ptr_size(d, *ref, io->cb_extra);
 }
 
 void ndr_get_io_data(struct ndr_dec *d, struct rdpesc_io_request *io, uint32_t ref)

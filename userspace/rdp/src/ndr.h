@@ -34,11 +34,17 @@ void ndr_put_string(struct ndr_enc *e, const char *s);
 /* Multi-string: its cBytes on the wire, and the conformant byte array. */
 uint32_t ndr_msz_cbytes(struct ndr_enc *e, const struct rdp_msz *m);
 void ndr_put_msz(struct ndr_enc *e, const struct rdp_msz *m);
+/* A return's cBytes: that of the list, or @cbytes alone when there is none. */
+uint32_t ndr_msz_cbytes_or(struct ndr_enc *e, const struct rdp_msz *m, uint32_t cbytes);
 void ndr_put_ctx(struct ndr_enc *e, const struct rdpesc_context *c);
 void ndr_put_ctx_data(struct ndr_enc *e, const struct rdpesc_context *c);
 void ndr_put_handle(struct ndr_enc *e, const struct rdpesc_handle *h);
 void ndr_put_handle_data(struct ndr_enc *e, const struct rdpesc_handle *h);
-/* SCardIO_Request inline part / its extra bytes. */
+/*
+ * SCardIO_Request inline part (cbExtraBytes held to 0..1024; a NULL
+ * pbExtraBytes with a size is left to the caller to allow) / its extra
+ * bytes.
+ */
 void ndr_put_io(struct ndr_enc *e, const struct rdpesc_io_request *io);
 void ndr_put_io_data(struct ndr_enc *e, const struct rdpesc_io_request *io);
 
@@ -56,7 +62,11 @@ uint32_t ndr_get_u32(struct ndr_dec *d);
 uint32_t ndr_get_ptr(struct ndr_dec *d);
 /* Fail with RDP_ERR_RANGE if v > max. */
 void ndr_get_check(struct ndr_dec *d, uint32_t v, uint32_t max);
-/* Fail with RDP_ERR_MALFORMED if a NULL pointer comes with a non-zero size. */
+/*
+ * Fail with RDP_ERR_MALFORMED if a NULL pointer comes with a non-zero size:
+ * for contexts, handles, reader states and call inputs only (a return's
+ * NULL byte array with a size is a length; see rdpesc_bodies.h).
+ */
 void ndr_get_ptr_size(struct ndr_dec *d, uint32_t ref, uint32_t size);
 /* Conformant byte array whose MaxCount must equal n; view or NULL. */
 const uint8_t *ndr_get_conf_bytes(struct ndr_dec *d, uint32_t n);
@@ -68,6 +78,7 @@ void ndr_get_ctx(struct ndr_dec *d, struct rdpesc_context *c, uint32_t *ref);
 void ndr_get_ctx_data(struct ndr_dec *d, struct rdpesc_context *c, uint32_t ref);
 void ndr_get_handle(struct ndr_dec *d, struct rdpesc_handle *h, uint32_t ref[2]);
 void ndr_get_handle_data(struct ndr_dec *d, struct rdpesc_handle *h, const uint32_t ref[2]);
+/* The same checks as ndr_put_io(); *ref 0 means no extra bytes follow. */
 void ndr_get_io(struct ndr_dec *d, struct rdpesc_io_request *io, uint32_t *ref);
 void ndr_get_io_data(struct ndr_dec *d, struct rdpesc_io_request *io, uint32_t ref);
 

@@ -457,7 +457,7 @@ int rdpesc_salvage_handle(const void *buf, size_t len, struct rdpesc_handle *h)
 	dec_connect_ret(&d, &cr);
 	if (d.r.err)
 		return d.r.err;		/* the handle bytes themselves are not there */
-	if (cr.rc != 0 || cr.h.cb == 0 || cr.h.ctx.cb == 0)
+	if (cr.rc != 0 || cr.h.cb == 0)
 		return RDP_ERR_MALFORMED;	/* the client says it connected none */
 	*h = cr.h;
 	return RDP_OK;

@@ -107,6 +107,8 @@ void enc_transmit_call(struct ndr_enc *e, const struct rdpesc_transmit_call *c)
 {
 	ndr_check(e, c->cb_send <= RDPESC_MAX_IO && (!c->cb_send || c->send));
 	ndr_check(e, c->cb_recv_length <= RDPESC_MAX_IO);
+	ndr_check(e, !c->send_pci.cb_extra || c->send_pci.extra);
+	ndr_check(e, !c->has_recv_pci || !c->recv_pci.cb_extra || c->recv_pci.extra);
 	ndr_put_handle(e, &c->h);
 	ndr_put_io(e, &c->send_pci);
 	ndr_put_u32(e, c->cb_send);
@@ -131,6 +133,7 @@ void dec_transmit_call(struct ndr_dec *d, struct rdpesc_transmit_call *c)
 	memset(c, 0, sizeof(*c));
 	ndr_get_handle(d, &c->h, ref);
 	ndr_get_io(d, &c->send_pci, &xref);
+	ndr_get_ptr_size(d, xref, c->send_pci.cb_extra);
 	c->cb_send = ndr_get_u32(d);
 	sref = ndr_get_ptr(d);
 	rref = ndr_get_ptr(d);
@@ -146,6 +149,7 @@ void dec_transmit_call(struct ndr_dec *d, struct rdpesc_transmit_call *c)
 	c->has_recv_pci = rref != 0;
 	if (rref && !d->r.err) {
 		ndr_get_io(d, &c->recv_pci, &rxref);
+		ndr_get_ptr_size(d, rxref, c->recv_pci.cb_extra);
 		ndr_get_io_data(d, &c->recv_pci, rxref);
 	}
 }
@@ -246,6 +250,12 @@ void dec_transmit_count_call(struct ndr_dec *d, struct rdpesc_get_transmit_count
 	ndr_get_handle_data(d, &c->h, ref);
 }
 
+/*
+ * Returns.  The legend (what Windows, FreeRDP and xrdp do with a wrong
+ * length, and the rules every return decoder here follows) is above the
+ * return decoders in rdpesc_bodies.h; each decoder says where it differs.
+ */
+
 void enc_connect_ret(struct ndr_enc *e, const struct rdpesc_connect_return *r)
 {
 	ndr_put_u32(e, r->rc);
@@ -254,6 +264,16 @@ void enc_connect_ret(struct ndr_enc *e, const struct rdpesc_connect_return *r)
 	ndr_put_handle_data(e, &r->h);
 }
 
+/*
+ * Connect_Return.  hCard's cbContext and cbHandle, IDL 0..16 each: FreeRDP
+ * takes a context of 0, 4 or 8 and a handle of 0, 4 or 8 bytes; xrdp ignores
+ * both and takes the first deferred array for the handle (for a reply
+ * shaped like Windows', that is the context).  Ours: 0..16 as received, a
+ * NULL referent with a size is an error (a handle without its bytes names
+ * nothing; FreeRDP rejects it too).  rdesktop 1.9.0 sends an empty context
+ * (0, NULL) and only the handle, referent 0x016cff34: accepted, and the
+ * caller keeps using the context it connected with.
+ */
 void dec_connect_ret(struct ndr_dec *d, struct rdpesc_connect_return *r)
 {
 	uint32_t ref[2];
@@ -278,7 +298,7 @@ void dec_reconnect_ret(struct ndr_dec *d, struct rdpesc_reconnect_return *r)
 
 void enc_state_ret(struct ndr_enc *e, const struct rdpesc_state_return *r)
 {
-	ndr_check(e, r->cb_atr <= RDPESC_MAX_ATR && (!r->cb_atr || r->atr));
+	ndr_check(e, r->cb_atr <= RDPESC_MAX_ATR);
 	ndr_put_u32(e, r->rc);
 	ndr_put_u32(e, r->state);
 	ndr_put_u32(e, r->protocol);
@@ -288,6 +308,12 @@ void enc_state_ret(struct ndr_enc *e, const struct rdpesc_state_return *r)
 		ndr_put_conf_bytes(e, r->atr, r->cb_atr);
 }
 
+/*
+ * State_Return.  cbAtrLen, IDL 0..36: FreeRDP's server does not decode
+ * State, xrdp never sends it.  Ours: <= 36, and a NULL rgAtr with a size is
+ * the length-only answer of MS-RDPESC 2.2.2.17 (fpbAtrIsNULL, or cbAtrLen
+ * 0 in the call).  rdesktop: referent 1.
+ */
 void dec_state_ret(struct ndr_dec *d, struct rdpesc_state_return *r)
 {
 	uint32_t ref;
@@ -299,7 +325,6 @@ void dec_state_ret(struct ndr_dec *d, struct rdpesc_state_return *r)
 	r->cb_atr = ndr_get_u32(d);
 	ref = ndr_get_ptr(d);
 	ndr_get_check(d, r->cb_atr, RDPESC_MAX_ATR);
-	ndr_get_ptr_size(d, ref, r->cb_atr);
 	if (ref && !d->r.err)
 		r->atr = ndr_get_conf_bytes(d, r->cb_atr);
 }
@@ -308,7 +333,7 @@ void enc_status_ret(struct ndr_enc *e, const struct rdpesc_status_return *r)
 {
 	ndr_check(e, r->cb_atr <= RDPESC_STATUS_ATR);
 	ndr_put_u32(e, r->rc);
-	ndr_put_u32(e, ndr_msz_cbytes(e, &r->reader_names));
+	ndr_put_u32(e, ndr_msz_cbytes_or(e, &r->reader_names, r->cbytes));
 	ndr_put_ptr(e, r->reader_names.p != NULL);
 	ndr_put_u32(e, r->state);
 	ndr_put_u32(e, r->protocol);
@@ -318,6 +343,19 @@ void enc_status_ret(struct ndr_enc *e, const struct rdpesc_status_return *r)
 		ndr_put_msz(e, &r->reader_names);
 }
 
+/*
+ * Status_Return.  cBytes, IDL 0..65536, as for ListReaders (FreeRDP: no
+ * range, a NULL list read as cBytes 0; xrdp: tests cBytes for 0 only, then
+ * reads one name, 0.9.21 sized by MaxCount and capped at 99 characters,
+ * devel up to its NUL).  pbAtr[32] is fixed: FreeRDP, like us, fails a
+ * reply without its 44 bytes of state, protocol, pbAtr and cbAtrLen.
+ * cbAtrLen, IDL 0..32: FreeRDP keeps any value, xrdp copies that many
+ * bytes out of its 32-byte copy.  Ours: <= 32, the bytes of pbAtr it
+ * counts.  A NULL mszReaderNames with a size is the length-only answer
+ * (fmszReaderNamesIsNULL, MS-RDPESC 2.2.2.18).  rdesktop 1.9.0 writes a
+ * 33-byte ATR whole, which moves cbAtrLen and everything after it by one
+ * byte: no decoder can recover that reply, and ours fails it cleanly.
+ */
 void dec_status_ret(struct ndr_dec *d, struct rdpesc_status_return *r)
 {
 	uint32_t ref;
@@ -332,14 +370,13 @@ void dec_status_ret(struct ndr_dec *d, struct rdpesc_status_return *r)
 	r->cb_atr = ndr_get_u32(d);
 	ndr_get_check(d, r->cbytes, RDPESC_MAX_MSZ);
 	ndr_get_check(d, r->cb_atr, RDPESC_STATUS_ATR);
-	ndr_get_ptr_size(d, ref, r->cbytes);
 	if (ref && !d->r.err)
 		ndr_get_msz(d, r->cbytes, &r->reader_names);
 }
 
 void enc_transmit_ret(struct ndr_enc *e, const struct rdpesc_transmit_return *r)
 {
-	ndr_check(e, r->cb_recv <= RDPESC_MAX_IO && (!r->cb_recv || r->recv));
+	ndr_check(e, r->cb_recv <= RDPESC_MAX_IO);
 	ndr_put_u32(e, r->rc);
 	ndr_put_ptr(e, r->has_recv_pci);
 	ndr_put_u32(e, r->cb_recv);
@@ -352,6 +389,18 @@ void enc_transmit_ret(struct ndr_enc *e, const struct rdpesc_transmit_return *r)
 		ndr_put_conf_bytes(e, r->recv, r->cb_recv);
 }
 
+/*
+ * Transmit_Return.  pioRecvPci.cbExtraBytes, IDL 0..1024: FreeRDP checks
+ * MaxCount == cbExtraBytes and the bytes left, with no range, and takes a
+ * NULL pbExtraBytes as none; xrdp reads the pbExtraBytes referent as the
+ * count.  cbRecvLength, IDL 0..66560: FreeRDP checks MaxCount and the
+ * bytes left, no range, and takes a NULL buffer as empty; xrdp uses
+ * MaxCount and skips cbRecvLength.  Ours: both ranges; a NULL
+ * pbExtraBytes or pbRecvBuffer with a size is no data plus the size as
+ * sent (fpbRecvBufferIsNULL asks for exactly that, MS-RDPESC 2.2.2.19).
+ * rdesktop 1.9.0: pioRecvPci always NULL, buffer referent 1, and for an
+ * empty response a present array of MaxCount 0 followed by 4 zero bytes.
+ */
 void dec_transmit_ret(struct ndr_dec *d, struct rdpesc_transmit_return *r)
 {
 	uint32_t pref, bref, xref;
@@ -362,7 +411,6 @@ void dec_transmit_ret(struct ndr_dec *d, struct rdpesc_transmit_return *r)
 	r->cb_recv = ndr_get_u32(d);
 	bref = ndr_get_ptr(d);
 	ndr_get_check(d, r->cb_recv, RDPESC_MAX_IO);
-	ndr_get_ptr_size(d, bref, r->cb_recv);
 	r->has_recv_pci = pref != 0;
 	if (pref && !d->r.err) {
 		ndr_get_io(d, &r->recv_pci, &xref);
@@ -374,7 +422,7 @@ void dec_transmit_ret(struct ndr_dec *d, struct rdpesc_transmit_return *r)
 
 void enc_buffer_ret(struct ndr_enc *e, const struct rdpesc_buffer_return *r, uint32_t max)
 {
-	ndr_check(e, r->cb <= max && (!r->cb || r->data));
+	ndr_check(e, r->cb <= max);
 	ndr_put_u32(e, r->rc);
 	ndr_put_u32(e, r->cb);
 	ndr_put_ptr(e, r->data != NULL);
@@ -382,6 +430,18 @@ void enc_buffer_ret(struct ndr_enc *e, const struct rdpesc_buffer_return *r, uin
 		ndr_put_conf_bytes(e, r->data, r->cb);
 }
 
+/*
+ * Control_Return (cbOutBufferSize, IDL 0..66560), GetAttrib_Return
+ * (cbAttrLen, 0..65536), GetReaderIcon_Return (cbDataLen, 0..4194304).
+ * FreeRDP: Control takes a NULL buffer as empty; GetAttrib reads a MaxCount
+ * whatever the referent, so it fails the NULL-with-length reply MS-RDPESC
+ * 2.2.2.21 prescribes for a call with cbAttrLen 0; no ranges; GetReaderIcon
+ * is not decoded.  xrdp: Control uses MaxCount whatever the referent and
+ * the size field; GetAttrib is not decoded.  Ours: the range of @max, and a
+ * NULL array with a size is the size alone (fpvOutBufferIsNULL,
+ * fpbAttrIsNULL, cbAttrLen 0).  rdesktop 1.9.0: Control referent 4;
+ * GetAttrib referent 0x200 and 4 zero bytes after the array, ignored.
+ */
 void dec_buffer_ret(struct ndr_dec *d, struct rdpesc_buffer_return *r, uint32_t max)
 {
 	uint32_t ref;
@@ -391,7 +451,6 @@ void dec_buffer_ret(struct ndr_dec *d, struct rdpesc_buffer_return *r, uint32_t 
 	r->cb = ndr_get_u32(d);
 	ref = ndr_get_ptr(d);
 	ndr_get_check(d, r->cb, max);
-	ndr_get_ptr_size(d, ref, r->cb);
 	if (ref && !d->r.err)
 		r->data = ndr_get_conf_bytes(d, r->cb);
 }

@@ -163,6 +163,12 @@ void dec_reader_call(struct ndr_dec *d, struct rdpesc_context_and_reader_call *c
 		c->reader = ndr_get_string(d);
 }
 
+/*
+ * Returns.  The legend (what Windows, FreeRDP and xrdp do with a wrong
+ * length, and the rules every return decoder here follows) is above the
+ * return decoders in rdpesc_bodies.h; each decoder says where it differs.
+ */
+
 void enc_long_ret(struct ndr_enc *e, const struct rdpesc_long_return *r)
 {
 	ndr_put_u32(e, r->rc);
@@ -180,6 +186,17 @@ void enc_establish_ret(struct ndr_enc *e, const struct rdpesc_establish_context_
 	ndr_put_ctx_data(e, &r->ctx);
 }
 
+/*
+ * EstablishContext_Return.  cbContext, IDL 0..16: FreeRDP takes 0, 4 or 8
+ * and rejects a referent that disagrees with the size either way; xrdp
+ * takes MaxCount for the size and drops a reply above 16.  Ours: 0..16 as
+ * received (ndr_get_ctx()); size 0 with a referent still needs its
+ * MaxCount 0; a NULL referent with a size is an error, since there are no
+ * bytes to echo (rdesktop 1.9.0 sends exactly that, its context value 0 as
+ * the referent, but only after a failure, where the ReturnCode alone is
+ * kept).  A rejected reply can still be salvaged for its context
+ * (rdpesc_salvage_context()).
+ */
 void dec_establish_ret(struct ndr_dec *d, struct rdpesc_establish_context_return *r)
 {
 	uint32_t ref;
@@ -192,12 +209,23 @@ void dec_establish_ret(struct ndr_dec *d, struct rdpesc_establish_context_return
 void enc_list_readers_ret(struct ndr_enc *e, const struct rdpesc_list_readers_return *r)
 {
 	ndr_put_u32(e, r->rc);
-	ndr_put_u32(e, ndr_msz_cbytes(e, &r->readers));
+	ndr_put_u32(e, ndr_msz_cbytes_or(e, &r->readers, r->cbytes));
 	ndr_put_ptr(e, r->readers.p != NULL);
 	if (r->readers.p)
 		ndr_put_msz(e, &r->readers);
 }
 
+/*
+ * ListReaders_Return, ListReaderGroups_Return.  cBytes, IDL 0..65536, in
+ * bytes for the W calls too: FreeRDP has no range, wants MaxCount ==
+ * cBytes when cBytes > 0 and reports a NULL msz as cBytes 0; xrdp takes
+ * MaxCount whatever the pointer.  Ours: the range, MaxCount == cBytes, and
+ * a NULL msz with a size is the length-only answer MS-RDPESC 2.2.2.3 and
+ * 2.2.2.4 prescribe (fmsz*IsNULL, or cch 0): cbytes as sent, no list.  An
+ * odd cBytes in a W list drops the last byte, a list without its final
+ * NULs is accepted (ndr_get_msz()).  rdesktop 1.9.0: referent 0x01760650,
+ * an empty list as NULs, never a NULL msz.
+ */
 void dec_list_readers_ret(struct ndr_dec *d, struct rdpesc_list_readers_return *r)
 {
 	uint32_t ref;
@@ -208,7 +236,6 @@ void dec_list_readers_ret(struct ndr_dec *d, struct rdpesc_list_readers_return *
 	r->readers.p = NULL;
 	r->readers.len = 0;
 	ndr_get_check(d, r->cbytes, RDPESC_MAX_MSZ);
-	ndr_get_ptr_size(d, ref, r->cbytes);
 	if (ref && !d->r.err)
 		ndr_get_msz(d, r->cbytes, &r->readers);
 }
@@ -237,6 +264,19 @@ void enc_gsc_ret(struct ndr_enc *e, const struct rdpesc_get_status_change_return
 	}
 }
 
+/*
+ * GetStatusChange_Return, LocateCards_Return.  cReaders, IDL 0..10 (the
+ * call allows 11): FreeRDP has no range, wants MaxCount == cReaders, and
+ * reads a NULL array as no states while keeping cReaders; xrdp takes
+ * MaxCount for the count, unbounded.  Each state's cbAtr, IDL 0..36:
+ * neither checks it in a return.  Ours: cReaders <= 10 (states[] holds
+ * 10), MaxCount == cReaders, every cbAtr <= 36 (it counts bytes of the
+ * 36-byte rgbAtr).  A NULL array with cReaders > 0 is an error, not a
+ * length-only answer: the states are the answer, and this call has no
+ * such form.  A present array with cReaders 0 still carries its MaxCount 0
+ * (rdesktop 1.9.0: referent 0x00084dd8 whatever the count).  States after
+ * a non-zero ReturnCode (SCARD_E_TIMEOUT) are kept when they decode.
+ */
 void dec_gsc_ret(struct ndr_dec *d, struct rdpesc_get_status_change_return *r)
 {
 	uint32_t ref, i;

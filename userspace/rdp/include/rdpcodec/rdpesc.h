@@ -15,9 +15,16 @@
  * bytes are ignored, IDL ranges are enforced, conformant counts must match
  * their size fields, and a body that is truncated or garbled after a
  * non-zero ReturnCode decodes as that ReturnCode with every other field
- * zero.  Byte arrays in decoded structures point into the input buffer;
- * strings are converted to UTF-8 (wide IOCTLs) or copied (A IOCTLs) into
- * the caller's struct rdp_arena (RDP_ARENA_FOR(len) bytes suffice).
+ * zero.  In a return, a NULL byte array or multi-string that comes with a
+ * non-zero size is a length-only answer (MS-RDPESC's *IsNULL flags): the
+ * size field keeps the value sent and the pointer is NULL, so read data
+ * only through a non-NULL pointer.  What each decoder does with each wrong
+ * length, against Windows, FreeRDP and xrdp, is documented at the decoder
+ * (src/rdpesc_bodies.h, src/rdpesc_context.c, src/rdpesc_card.c).
+ *
+ * Byte arrays in decoded structures point into the input buffer; strings
+ * are converted to UTF-8 (wide IOCTLs) or copied (A IOCTLs) into the
+ * caller's struct rdp_arena (RDP_ARENA_FOR(len) bytes suffice).
  *
  * Strings in these structures are UTF-8 for both W and A IOCTLs: the W
  * encoders convert to UTF-16LE, the A encoders write the bytes as they are.
@@ -231,7 +238,8 @@ struct rdpesc_establish_context_return {
 /* ListReaders_Return, ListReaderGroups_Return */
 struct rdpesc_list_readers_return {
 	uint32_t rc;
-	uint32_t cbytes;		/* decoded: as on the wire (bytes) */
+	uint32_t cbytes;		/* decoded: as on the wire (bytes); encoded
+					 * from readers, or as is if readers.p is NULL */
 	struct rdp_msz readers;		/* {NULL,0} if the pointer was NULL */
 };
 
@@ -257,13 +265,13 @@ struct rdpesc_state_return {
 	uint32_t rc;
 	uint32_t state;
 	uint32_t protocol;
-	uint32_t cb_atr;		/* 0..36 */
+	uint32_t cb_atr;		/* 0..36, also with atr NULL (a length) */
 	const uint8_t *atr;		/* NULL pointer if NULL */
 };
 
 struct rdpesc_status_return {
 	uint32_t rc;
-	uint32_t cbytes;		/* decoded: as on the wire (bytes) */
+	uint32_t cbytes;		/* as in rdpesc_list_readers_return */
 	struct rdp_msz reader_names;
 	uint32_t state;			/* as on the wire; see scard_state_normalize() */
 	uint32_t protocol;
@@ -274,15 +282,15 @@ struct rdpesc_status_return {
 struct rdpesc_transmit_return {
 	uint32_t rc;
 	bool has_recv_pci;
-	struct rdpesc_io_request recv_pci;
-	uint32_t cb_recv;		/* 0..66560 */
+	struct rdpesc_io_request recv_pci;	/* extra may be NULL with cb_extra > 0 */
+	uint32_t cb_recv;		/* 0..66560, also with recv NULL (a length) */
 	const uint8_t *recv;		/* NULL pointer if NULL */
 };
 
 /* Control_Return, GetAttrib_Return, GetReaderIcon_Return, ReadCache_Return */
 struct rdpesc_buffer_return {
 	uint32_t rc;
-	uint32_t cb;
+	uint32_t cb;			/* also with data NULL (a length) */
 	const uint8_t *data;		/* NULL pointer if NULL */
 };
 
@@ -388,7 +396,9 @@ int rdpesc_salvage_context(const void *buf, size_t len, struct rdpesc_context *c
 /*
  * The same for a ConnectW/ConnectA OutputBuffer: the card handle (and its
  * context) the client created anyway, so that the caller can disconnect it.
- * 0 and *h (both blobs 1..16 bytes), or a negative rdp_err.
+ * 0 and *h (h->cb 1..16; h->ctx.cb 0..16, 0 when the client does not echo
+ * the context, as rdesktop does: then disconnect with the context of the
+ * ConnectW call), or a negative rdp_err.
  */
 int rdpesc_salvage_handle(const void *buf, size_t len, struct rdpesc_handle *h);
 
