@@ -21,6 +21,10 @@ pkgs=(
 	# RDP end to end
 	freerdp2-dev freerdp2-x11 xvfb xauth openssl
 	vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome
+	# xrdp sessions (suite 85, tests/xrdp): the session's X server, and
+	# fusermount for chansrv's drive redirection.  The patched xrdp's build
+	# dependencies come below, only while its cached build is missing.
+	tigervnc-standalone-server fuse3
 )
 
 missing() {
@@ -65,6 +69,25 @@ elif [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -newer "/va
 	[ -z "$k" ] || k612=$(printf '%s\n' "$k612" "$k" | sort -V | tail -1)
 fi
 pkgs+=("linux-image-$k612" "linux-headers-$k612")
+
+# deb-src lines (xrdp's source package): a copy of debian.sources with
+# "Types: deb-src" as its own file; apt-get update once, when it appears.
+srcs=/etc/apt/sources.list.d/debian.sources
+srcfile=/etc/apt/sources.list.d/debian-src.sources
+if [ -r "$srcs" ] && [ ! -e "$srcfile" ]; then
+	echo "install-deps: adding $srcfile (deb-src)" >&2
+	sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+	sed 's/^Types:.*/Types: deb-src/' "$srcs" | $sudo tee "$srcfile.tmp" >/dev/null
+	$sudo mv "$srcfile.tmp" "$srcfile"
+	updated=0
+	apt_update_once
+fi
+
+# xrdp's build dependencies, only when the patched xrdp must be built
+# (scripts/build-xrdp.sh --check fails when its cache is not complete).
+if ! "$(dirname "$0")/build-xrdp.sh" --check >/dev/null 2>&1; then
+	mapfile -t -O "${#pkgs[@]}" pkgs < <("$(dirname "$0")/build-xrdp.sh" --build-deps)
+fi
 
 need=$(missing "${pkgs[@]}")
 if [ -n "$need" ]; then

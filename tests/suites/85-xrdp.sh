@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# xrdp (issue 14): Debian 12's xrdp with integrations/xrdp/ applied (built
+# and cached by scripts/build-xrdp.sh, installed on the host, whose root
+# the VM runs), in QEMU on the Debian 6.1 kernel: local users log in with
+# passwords through xfreerdp /smartcard /drive into Xvnc sessions.  With
+# SmartcardExternal=true chansrv hands the client's smart-card device to
+# the agent socket (a scripted stub agent, tests/xrdp/stub_agent.py) while
+# drives keep working; with the switch off the same build behaves as stock
+# xrdp.  See tests/xrdp/xrdp_e2e.py.
+kernel=6.1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+O=${O:-$top/build}
+tag=xrdp
+mkdir -p "$O"
+start=$SECONDS
+if ! out=$(scripts/build-xrdp.sh --install 2>"$O/xrdp-build.err"); then
+	cat "$O/xrdp-build.err"
+	echo "FAIL: $tag: scripts/build-xrdp.sh --install (see above)"
+	exit 1
+fi
+echo "PASS: $tag: patched xrdp built and installed from $out ($((SECONDS - start)) s)"
+for tool in xfreerdp Xvfb Xvnc pcscd nsenter unshare setpriv /usr/bin/vicc; do
+	command -v "$tool" >/dev/null ||
+		{ echo "FAIL: $tag: $tool missing (scripts/install-deps.sh)"; exit 1; }
+done
+tests/vm/run.sh --kernel "$kernel" --timeout 1500 --mem 2048 --name "$tag" -- \
+	env TAG="$tag" /usr/bin/python3 "$top/tests/xrdp/xrdp_e2e.py"
+rc=$?
+case $rc in
+0) echo "PASS: $tag: no kernel splat on the console" ;;
+125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
+124) echo "FAIL: $tag: VM timed out" ;;
+*) echo "FAIL: $tag: exit status $rc (logs: build/vm/$tag/out/xrdp-logs)" ;;
+esac
+exit $rc

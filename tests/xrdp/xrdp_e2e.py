@@ -1,0 +1,437 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""xrdp with SmartcardExternal=true, end to end with the real client (runs
+as root inside the suite 85 VM; PASS:/FAIL: lines).
+
+Server side: the patched xrdp and xrdp-sesman (scripts/build-xrdp.sh
+installed them on the host, whose root the VM runs), an Xvnc session per
+user, local users alice and bob with passwords.  In place of vscard-agent,
+tests/xrdp/stub_agent.py runs as alice on the socket the SmartcardSocket
+rule names, /run/vscard/pam-alice/user/agent.sock.
+Client side, as in suite 75 (tests/e2e/scene.py): a private mount
+namespace with its own pcscd, vpcd and a vicc card, and Debian's
+`xfreerdp /smartcard /drive:share,DIR` under Xvfb.
+
+Then the same build with the switch off: bob's session starts and xrdp's
+own smart-card code runs as in stock xrdp.
+"""
+import json
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
+from common import Results, Xvfb, stop, wait_for  # noqa: E402
+from scene import Scene  # noqa: E402
+
+TAG = os.environ.get("TAG", "xrdp")
+R = Results(TAG)
+WORK = "/tmp/x85"
+LOGS = os.path.join(os.environ.get("VM_OUT") or WORK, "xrdp-logs")
+USERS = {"alice": (2001, "alice-85-pw"), "bob": (2002, "bob-85-pw")}
+CLIENT_A = "vm-client-a"
+SHARE_TEXT = "vscard suite 85: a file on the client's drive\n"
+EXT_SOCKET = "/run/vscard/pam-alice/user/agent.sock"
+STATUS_NO_SUCH_DEVICE = 0xC000000E
+STATUS_INVALID_DEVICE_REQUEST = 0xC0000010
+
+XRDP_INI = """[Globals]
+ini_version=1
+fork=true
+port=3389
+security_layer=tls
+crypt_level=high
+certificate={work}/cert.pem
+key_file={work}/key.pem
+ssl_protocols=TLSv1.2, TLSv1.3
+autorun=Xvnc
+allow_channels=true
+max_bpp=24
+new_cursors=true
+use_fastpath=both
+
+[Logging]
+LogFile={logs}/xrdp.log
+LogLevel=DEBUG
+EnableSyslog=false
+
+[Channels]
+rdpdr=true
+rdpsnd=false
+drdynvc=false
+cliprdr=true
+rail=false
+xrdpvr=false
+tcutils=false
+
+[Xvnc]
+name=Xvnc
+lib=libvnc.so
+username=ask
+password=ask
+ip=127.0.0.1
+port=-1
+"""
+
+SESMAN_INI = """[Globals]
+ListenAddress=127.0.0.1
+ListenPort=3350
+EnableUserWindowManager=false
+UserWindowManager=startwm.sh
+DefaultWindowManager={work}/startwm.sh
+ReconnectScript=reconnectwm.sh
+
+[Security]
+AllowRootLogin=false
+MaxLoginRetry=4
+AlwaysGroupCheck=false
+
+[Sessions]
+X11DisplayOffset=10
+MaxSessions=10
+KillDisconnected=false
+DisconnectedTimeLimit=0
+IdleTimeLimit=0
+Policy=Default
+
+[Logging]
+LogFile={logs}/sesman.log
+LogLevel=DEBUG
+EnableSyslog=false
+
+[Xvnc]
+param=Xvnc
+param=-bs
+param=-nolisten
+param=tcp
+param=-localhost
+param=-dpi
+param=96
+
+[Chansrv]
+FuseMountName=thinclient_drives
+FileUmask=077
+{smartcard}
+
+[ChansrvLogging]
+LogLevel=DEBUG
+EnableSyslog=false
+EnableConsole=false
+"""
+
+STARTWM = """#!/bin/sh
+# suite 85: the "desktop" of an xrdp session: record the environment, idle.
+env > "$HOME/session-env.txt"
+exec sleep 100000
+"""
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def as_user(user, argv):
+    return ["setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups",
+            "--inh-caps=-all", "--"] + argv
+
+
+def procs_of(user, comm):
+    uid = pwd.getpwnam(user).pw_uid
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % pid) as f:
+                st = f.read()
+            with open("/proc/%s/comm" % pid) as f:
+                c = f.read().strip()
+        except OSError:
+            continue
+        ruid = int([ln for ln in st.splitlines() if ln.startswith("Uid:")][0].split()[1])
+        if ruid == uid and c.startswith(comm):
+            out.append(int(pid))
+    return out
+
+
+def listening(port):
+    """A TCP socket listens on port (any address family: xrdp binds
+    127.0.0.1 as ::1 when built with IPv6)."""
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(f) as fh:
+                for line in fh.readlines()[1:]:
+                    local, state = line.split()[1], line.split()[3]
+                    if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                        return True
+        except OSError:
+            pass
+    return False
+
+
+def events(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass
+    except OSError:
+        pass
+    return out
+
+
+def find(evs, **kw):
+    for e in evs:
+        if all(e.get(k) == v for k, v in kw.items()):
+            return e
+    return None
+
+
+def read_as(user, path):
+    r = subprocess.run(as_user(user, ["cat", path]), stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, timeout=30)
+    return r.stdout.decode("utf-8", "replace") if r.returncode == 0 else None
+
+
+class Rig:
+    def __init__(self):
+        self.procs = []
+        self.scene = None
+        self.x = None
+        self.clients = []
+
+    def spawn(self, argv, log, **kw):
+        p = subprocess.Popen(argv, stdout=open(os.path.join(LOGS, log), "ab"),
+                             stderr=subprocess.STDOUT, **kw)
+        self.procs.append(p)
+        return p
+
+    # ------------------------------------------------------------ setup --
+    def users(self):
+        for name, (uid, pw) in USERS.items():
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                sh("useradd --create-home --uid %d --user-group --shell /bin/sh %s"
+                   % (uid, name))
+            sh("chpasswd", input="%s:%s\n" % (name, pw))
+        ok = all(pwd.getpwnam(n).pw_uid == u for n, (u, _) in USERS.items()) and \
+            all(os.path.isdir("/home/" + n) for n in USERS)
+        return R.check(ok, "local users alice (2001) and bob (2002) with passwords and homes")
+
+    def configure(self, external):
+        smartcard = ("SmartcardExternal=true\n"
+                     "SmartcardSocket=/run/vscard/pam-%u/user/agent.sock") \
+            if external else "#SmartcardExternal=false (stock behaviour)"
+        with open("/etc/xrdp/sesman.ini", "w") as f:
+            f.write(SESMAN_INI.format(work=WORK, logs=LOGS, smartcard=smartcard))
+
+    def setup(self):
+        os.makedirs(WORK, exist_ok=True)
+        os.makedirs(LOGS, exist_ok=True)
+        os.chmod(LOGS, 0o777)
+        r = sh("dpkg-query -W -f='${Version}' xrdp")
+        R.check(r.returncode == 0 and "+vscard" in r.stdout,
+                "the patched xrdp is installed (%s)" % r.stdout.strip())
+        if not self.users():
+            return False
+        sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vscard-vm "
+           "-keyout %s/key.pem -out %s/cert.pem" % (WORK, WORK))
+        os.chmod(WORK + "/key.pem", 0o600)
+        with open(WORK + "/startwm.sh", "w") as f:
+            f.write(STARTWM)
+        os.chmod(WORK + "/startwm.sh", 0o755)
+        os.chmod(WORK, 0o755)
+        with open("/etc/xrdp/xrdp.ini", "w") as f:
+            f.write(XRDP_INI.format(work=WORK, logs=LOGS))
+        self.configure(True)
+        os.makedirs("/run/xrdp/sockdir", exist_ok=True)
+        os.chmod("/run/xrdp/sockdir", 0o3777)
+        # FUSE for chansrv's drive redirection: the module, a device node
+        # every user may open, a setuid fusermount.
+        sh("modprobe fuse")
+        wait_for(lambda: os.path.exists("/dev/fuse"), 10)
+        if os.path.exists("/dev/fuse"):
+            os.chmod("/dev/fuse", 0o666)
+        R.check(os.path.exists("/dev/fuse") and os.stat("/bin/fusermount3").st_mode & 0o4000,
+                "FUSE usable: /dev/fuse and a setuid fusermount3",
+                sh("ls -l /dev/fuse /bin/fusermount*").stdout)
+        # The client's drive.
+        share = WORK + "/share"
+        os.makedirs(share, exist_ok=True)
+        with open(share + "/hello.txt", "w") as f:
+            f.write(SHARE_TEXT)
+        # The stub agent, as alice, where the SmartcardSocket rule points.
+        for d, mode in (("/run/vscard", 0o755), ("/run/vscard/pam-alice", 0o700),
+                        ("/run/vscard/pam-alice/user", 0o700)):
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, mode)
+            if d != "/run/vscard":
+                os.chown(d, 2001, 2001)
+        self.agent_log = os.path.join(LOGS, "stub-agent.jsonl")
+        open(self.agent_log, "w").close()
+        os.chmod(self.agent_log, 0o666)
+        self.agent = self.spawn(as_user("alice", ["/usr/bin/python3", HERE + "/stub_agent.py",
+                                                  "--socket", EXT_SOCKET,
+                                                  "--log", self.agent_log]), "stub-agent.log")
+        R.check(wait_for(lambda: os.path.exists(EXT_SOCKET), 30),
+                "stub agent listens on %s as alice" % EXT_SOCKET)
+        # xrdp itself, by hand (no systemd in the VM).
+        self.sesman = self.spawn(["xrdp-sesman", "--nodaemon"], "sesman.out")
+        self.xrdp = self.spawn(["xrdp", "--nodaemon"], "xrdp.out")
+        ok = wait_for(lambda: listening(3350) and listening(3389), 60, step=0.5)
+        if not R.check(ok, "xrdp-sesman and xrdp listen (3350, 3389)"):
+            return False
+        # The client side of suite 75: pcscd + vpcd + vicc in a private
+        # mount namespace, Xvfb for xfreerdp.
+        self.scene = Scene(LOGS)
+        self.scene.start_client_side()
+        self.x = Xvfb(LOGS)
+        return True
+
+    def connect(self, user, client_name, log):
+        cmd = ["xfreerdp", "/v:127.0.0.1:3389", "/u:" + user, "/p:" + USERS[user][1],
+               "/sec:tls", "/cert:ignore", "/smartcard", "/drive:share," + WORK + "/share",
+               "/client-hostname:" + client_name, "/size:800x600", "/log-level:WARN"]
+        env = dict(os.environ, DISPLAY=self.x.display)
+        p = subprocess.Popen(self.scene.nsenter() + cmd, env=env,
+                             stdout=open(os.path.join(LOGS, log), "ab"),
+                             stderr=subprocess.STDOUT)
+        self.clients.append(p)
+        return p
+
+    def stop(self):
+        for p in self.clients:
+            stop(p, signal.SIGKILL)
+        if self.scene:
+            self.scene.stop()
+        if self.x:
+            self.x.close()
+        for p in reversed(self.procs):
+            stop(p)
+        for u in USERS:
+            for path in ("/home/%s/.local/share/xrdp" % u, "/home/%s/session-env.txt" % u):
+                sh("cp -r %s %s/%s-%s 2>/dev/null" % (path, LOGS, u, os.path.basename(path)))
+
+
+def check_external(rig):
+    """alice, SmartcardExternal=true: the stub agent's view and the drive."""
+    client = rig.connect("alice", CLIENT_A, "xfreerdp-alice.log")
+    R.check(wait_for(lambda: procs_of("alice", "Xvnc") and procs_of("alice", "xrdp-chansrv"),
+                     180, step=1),
+            "alice logs in with her password: Xvnc and xrdp-chansrv run as alice")
+    log = rig.agent_log
+    acc = wait_for(lambda: find(events(log), event="accepted", conn=1), 180, step=1)
+    R.check(acc and acc.get("peer_uid") == 2001,
+            "chansrv connects to the agent socket as alice (SO_PEERCRED uid 2001)", str(acc))
+    hello = wait_for(lambda: find(events(log), event="hello", conn=1), 60, step=0.5)
+    R.check(hello and hello.get("version") == 1 and hello.get("flags") == 1 and
+            hello.get("name") == "xrdp-chansrv",
+            "HELLO: version 1, SVCPORT_HELLO_DEVICE, name xrdp-chansrv", str(hello))
+    opn = wait_for(lambda: find(events(log), event="channel_open", conn=1), 60, step=0.5)
+    tlv = (opn or {}).get("tlv", {})
+    R.check(tlv.get("1") == "xrdp:alice/" + CLIENT_A and tlv.get("3") == "alice" and
+            tlv.get("2") == CLIENT_A and tlv.get("4") == "rdpdr",
+            "CHANNEL_OPEN: SESSION_KEY xrdp:alice/%s, USER, CLIENT_NAME, CHANNEL rdpdr"
+            % CLIENT_A, str(tlv))
+    add = wait_for(lambda: find(events(log), event="device_add", conn=1), 120, step=0.5)
+    R.check(add and add.get("type") == 0x20 and add.get("dos") == "SCARD",
+            "DEVICE_ADD: the client's smart-card device (type 0x20, SCARD)", str(add))
+    comp = wait_for(lambda: find(events(log), event="io_completion", conn=1, cid=0x1001),
+                    150, step=0.5)
+    R.check(comp and comp.get("status") == 0 and comp.get("magic") == "44724943" and
+            comp.get("device") == (add or {}).get("device"),
+            "EstablishContext through chansrv: IO_COMPLETION with the agent's own "
+            "CompletionId (0x1001), IoStatus 0", str(comp))
+    R.check(comp and comp.get("rc") == 0,
+            "the client's pcscd established the context (ReturnCode SCARD_S_SUCCESS)", str(comp))
+    bad = wait_for(lambda: find(events(log), event="io_completion", conn=1, cid=0x1002), 60,
+                   step=0.5)
+    R.check(bad and bad.get("status") == STATUS_NO_SUCH_DEVICE and bad.get("len") == 16,
+            "IO_REQUEST for another DeviceId: STATUS_NO_SUCH_DEVICE at once, no output",
+            str(bad))
+    bad = wait_for(lambda: find(events(log), event="io_completion", conn=1, cid=0x1003), 60,
+                   step=0.5)
+    R.check(bad and bad.get("status") == STATUS_INVALID_DEVICE_REQUEST,
+            "IO_REQUEST with IRP_MJ_CREATE: STATUS_INVALID_DEVICE_REQUEST", str(bad))
+    dup = wait_for(lambda: find(events(log), event="after_duplicate", conn=1), 90, step=0.5)
+    R.check(dup and dup.get("result") == "eof",
+            "an IO_REQUEST reusing an outstanding CompletionId closes the agent link",
+            str(dup))
+    add2 = wait_for(lambda: find(events(log), event="device_add", conn=2), 60, step=0.5)
+    open2 = find(events(log), event="channel_open", conn=2)
+    R.check(add2 and open2 and open2["tlv"].get("1") == "xrdp:alice/" + CLIENT_A and
+            add2.get("device") == (add or {}).get("device"),
+            "chansrv reconnects: CHANNEL_OPEN with the same key, the device added again",
+            "%s %s" % (open2, add2))
+    comp2 = wait_for(lambda: find(events(log), event="io_completion", conn=2, cid=0x3001), 150,
+                     step=0.5)
+    R.check(comp2 and comp2.get("status") == 0,
+            "a request on the new link completes (CompletionId 0x3001)", str(comp2))
+    time.sleep(2)
+    late = [e for e in events(log) if e.get("event") == "io_completion" and
+            e.get("cid") == 0x2001]
+    R.check(not late, "the voided request's late completion (0x2001) is never delivered",
+            str(late))
+    # Drives, on the same channel, with FreeRDP 2.11.7 (which needs the
+    # handshake order fix).
+    path = "/home/alice/thinclient_drives/share/hello.txt"
+    got = wait_for(lambda: read_as("alice", path), 120, step=1)
+    R.check(got == SHARE_TEXT,
+            "drive redirection: the client's share/hello.txt is readable by alice in "
+            "~/thinclient_drives", repr(got)[:200])
+    R.check(not [d for d in os.listdir("/home/alice") if d.startswith(".pcsc")],
+            "chansrv's own smart-card socket (~/.pcscNN) is not created in external mode",
+            str(os.listdir("/home/alice")))
+    stop(client, signal.SIGKILL)
+    rig.clients.remove(client)
+    close = wait_for(lambda: find(events(log), event="channel_close"), 90, step=0.5)
+    R.check(close is not None, "xfreerdp killed: chansrv sends CHANNEL_CLOSE to the agent")
+    R.check(procs_of("alice", "Xvnc"), "alice's session stays, disconnected")
+
+
+def check_stock(rig):
+    """bob, the same build with the switch off."""
+    rig.configure(False)
+    n0 = len(events(rig.agent_log))
+    client = rig.connect("bob", "vm-client-b", "xfreerdp-bob.log")
+    R.check(wait_for(lambda: procs_of("bob", "Xvnc") and procs_of("bob", "xrdp-chansrv"),
+                     180, step=1),
+            "switch off: bob's session starts (Xvnc and xrdp-chansrv as bob)")
+    pcsc = wait_for(lambda: [d for d in os.listdir("/home/bob") if d.startswith(".pcsc") and
+                             os.path.exists("/home/bob/%s/pcscd.comm" % d)], 120, step=1)
+    R.check(bool(pcsc), "switch off: xrdp's own smart-card code runs as in stock xrdp "
+            "(~bob/.pcscNN/pcscd.comm)", str(os.listdir("/home/bob")))
+    got = wait_for(lambda: read_as("bob", "/home/bob/thinclient_drives/share/hello.txt"),
+                   120, step=1)
+    R.check(got == SHARE_TEXT, "switch off: drive redirection works for bob", repr(got)[:200])
+    R.check(len(events(rig.agent_log)) == n0,
+            "switch off: nothing reaches the agent socket")
+    stop(client, signal.SIGKILL)
+    rig.clients.remove(client)
+
+
+def main():
+    rig = Rig()
+    try:
+        if rig.setup():
+            check_external(rig)
+            check_stock(rig)
+    except Exception as e:  # a broken scene is one failure, with the reason
+        R.check(False, "scene", repr(e))
+    finally:
+        rig.stop()
+    print("%s: logs in %s" % (TAG, LOGS), flush=True)
+    return 1 if R.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
