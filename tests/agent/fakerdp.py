@@ -5,7 +5,9 @@ The agent runs with its channel on one socketpair (--fd 3) and the test
 seam kernel on another (--fake-kernel-fd 4).  FakeClient plays the RDP
 client: the RDPDR client role and a remote PC/SC stack (readers, cards,
 contexts, handles) answering RDPESC IOCTLs, with hooks so a test can hold,
-drop, duplicate or corrupt replies.  Written from the protocol notes; it
+drop, duplicate or corrupt replies.  DeviceClient is the same client
+behind a device-mode adapter (xrdp's chansrv): HELLO with the device flag,
+DEVICE_ADD / DEVICE_REMOVE, IO_REQUEST in and IO_COMPLETION out.  Written from the protocol notes; it
 shares no code with the agent, so it checks the agent's encodings
 independently.
 """
@@ -43,6 +45,8 @@ PRIV_ARGS = ["--allow-privileged"] if privileged() else []
 
 # svcport
 HELLO, CHANNEL_OPEN, DATA, CHANNEL_CLOSE, RESET = 1, 2, 3, 4, 5
+DEVICE_ADD, DEVICE_REMOVE, IO_REQUEST, IO_COMPLETION = 6, 7, 8, 9
+HELLO_DEVICE = 0x1
 # RDPDR
 CORE = 0x4472
 SERVER_ANNOUNCE, CLIENTID_CONFIRM, CLIENT_NAME = 0x496E, 0x4343, 0x434E
@@ -286,7 +290,7 @@ class Agent:
 
     def __init__(self, *args, key=b"session-1", log=None, open_channel=True,
                  hello=True, fake_kernel=True, listen=None, connect=None,
-                 env_extra=None, pass_fds=()):
+                 env_extra=None, pass_fds=(), hello_flags=0):
         self.chan, chan_peer = socket.socketpair()
         if listen or connect:
             # Unix-socket channel modes instead of an inherited fd.
@@ -343,8 +347,9 @@ class Agent:
         self.krx = b""
         self.klines = []
         self.frames = []
+        self.hello_flags = hello_flags
         if hello:
-            self.send_frame(HELLO, struct.pack("<II", 1, 0) + b"fakerdp")
+            self.hello()
         if open_channel:
             self.open(key)
 
@@ -366,6 +371,10 @@ class Agent:
         self.chan.close()
         self.rx = b""
         self.chan = self._connect(self.listen_path)
+
+    def hello(self, flags=None):
+        flags = self.hello_flags if flags is None else flags
+        self.send_frame(HELLO, struct.pack("<II", 1, flags) + b"fakerdp")
 
     def open(self, key=b"session-1"):
         tlv = b""
@@ -512,14 +521,17 @@ class FakeClient:
             alive = self.a.poll(min(left, 0.05))
             while self.a.frames:
                 ft, p = self.a.frames.pop(0)
-                if ft == DATA:
-                    self.on_pdu(p)
+                self.on_frame(ft, p)
             if not alive and not self.a.frames:
                 if until and until():
                     return True
                 return until is None and False
 
     # -- RDPDR client role
+    def on_frame(self, ft, p):
+        if ft == DATA:
+            self.on_pdu(p)
+
     def on_pdu(self, p):
         comp, pakid = struct.unpack_from("<HH", p)
         body = p[4:]
@@ -780,6 +792,66 @@ class FakeClient:
 
     def handshake_done(self):
         return any(s == 0 for _, s in getattr(self, "device_replies", []))
+
+
+class DeviceClient(FakeClient):
+    """The same remote PC/SC stack behind a device-mode adapter: the
+    adapter owns the RDPDR core, so the agent gets DEVICE_ADD, sends whole
+    DR_DEVICE_IOREQUEST PDUs in IO_REQUEST frames and gets whole
+    DR_DEVICE_IOCOMPLETION PDUs back in IO_COMPLETION frames.  Every
+    IO_REQUEST is checked as chansrv would (header, DeviceId, Major)."""
+
+    def __init__(self, agent, add=True, **kw):
+        super().__init__(agent, **kw)
+        self.device_replies = []
+        self.ioreqs = []            # whole IO_REQUEST payloads
+        self.data_frames = []       # DATA frames: never in device mode
+        self.other_frames = []
+        if add:
+            self.add_device()
+
+    def add_device(self, device_id=None, dtype=0x20, times=1):
+        if device_id is not None:
+            self.device_id = device_id
+        p = struct.pack("<II", self.device_id, dtype) + b"SCARD\0\0\0"
+        for _ in range(times):
+            self.a.send_frame(DEVICE_ADD, p)
+
+    def announce(self, times=None):
+        self.add_device(times=times or 1)
+
+    def remove_device(self, device_id=None):
+        self.a.send_frame(DEVICE_REMOVE, struct.pack(
+            "<I", self.device_id if device_id is None else device_id))
+
+    def void_all(self):
+        """What the client and the adapter drop at a remove or reset."""
+        self.pending.clear()
+        self.gsc.clear()
+        self.contexts.clear()
+        self.handles.clear()
+        self.txn.clear()
+
+    def on_frame(self, ft, p):
+        if ft == IO_REQUEST:
+            self.ioreqs.append(p)
+            comp, pakid = struct.unpack_from("<HH", p)
+            if comp != CORE or pakid != DEVICE_IOREQUEST:
+                raise Fail("IO_REQUEST with header %s" % p[:4].hex())
+            self.on_ioreq(p[4:])
+        elif ft == DATA:
+            self.data_frames.append(p)
+        elif ft != HELLO:
+            self.other_frames.append((ft, p))
+
+    def send(self, pakid, body):
+        if pakid != DEVICE_IOCOMPLETION:
+            raise Fail("device mode: the client side sends only completions")
+        try:
+            self.a.send_frame(IO_COMPLETION, struct.pack("<HH", CORE, pakid) + body)
+        except (BrokenPipeError, ConnectionResetError):
+            if not self.a.exited():
+                raise
 
 
 def klines_of(agent, prefix):

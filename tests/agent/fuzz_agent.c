@@ -15,46 +15,7 @@
  *           "every deadline passed" (timeouts + Cancel paths)
  *   kind 4: a raw frame of any type with these bytes
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <vscard/svcport.h>
-
-#include "agent.h"
-#include "log.h"
-
-/* The fuzzer has no netlink; the agent is attached to the fake kernel. */
-struct kernel_port *kernel_nl_open(uint32_t pool, const struct kernel_events *ev,
-				   void *ctx, int *err)
-{
-	(void)pool;
-	(void)ev;
-	(void)ctx;
-	*err = -ENOSYS;
-	return NULL;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void drain(int fd)
-{
-	char buf[65536];
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-}
-
-static void frame(struct agent *a, uint16_t type, const void *p, uint32_t len)
-{
-	struct svc_frame f = { .type = type, .len = len, .payload = p };
-
-	agent_handle_frame(a, &f);
-}
+#include "fuzz_common.h"
 
 static void pdu(struct agent *a, uint16_t pakid, const void *body, size_t len)
 {
@@ -68,21 +29,6 @@ static void pdu(struct agent *a, uint16_t pakid, const void *body, size_t len)
 	buf[3] = pakid >> 8;
 	memcpy(buf + 4, body, len);
 	frame(a, SVCPORT_DATA, buf, (uint32_t)(4 + len));
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = v >> 24;
-}
-
-static void channel_open(struct agent *a)
-{
-	static const uint8_t tlv[] = { 1, 0, 4, 0, 'f', 'u', 'z', 'z' };
-
-	frame(a, SVCPORT_CHANNEL_OPEN, tlv, sizeof(tlv));
 }
 
 static void handshake(struct agent *a)
@@ -128,27 +74,6 @@ static void completion(struct agent *a, const uint8_t *p, size_t len)
 	pdu(a, 0x4943, buf, 16 + len - 1);
 }
 
-static void kernel_request(struct agent *a, int kfd, const uint8_t *p, size_t len)
-{
-	char line[600];
-	size_t i, n;
-	int off;
-
-	if (len < 4)
-		return;
-	off = snprintf(line, sizeof(line), "REQ %u %u %u %u %u ", p[0] % 3, p[1],
-		       p[2] % 7, p[3] == 0xff ? 0x42000d48 : p[3],
-		       len > 4 ? p[4] * 3u : 258u);
-	n = len - 4 > 250 ? 250 : len - 4;
-	for (i = 0; i < n; i++)
-		off += snprintf(line + off, sizeof(line) - (size_t)off, "%02x", p[4 + i]);
-	if (!n)
-		off += snprintf(line + off, sizeof(line) - (size_t)off, "-");
-	line[off++] = '\n';
-	if (write(kfd, line, (size_t)off) == off)
-		a->kp->ops->process(a->kp);
-}
-
 static void control(struct agent *a, const uint8_t *p, size_t len)
 {
 	switch (len ? p[0] % 4 : 0) {
@@ -171,33 +96,12 @@ static void control(struct agent *a, const uint8_t *p, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int quiet;
+	struct fuzz_rig rig;
 	struct agent *a;
-	int sv[2], kv[2], big = 4 << 20;
 	size_t off = 0;
 
-	if (!quiet) {
-		log_set_level(getenv("FUZZ_LOG") ? LOG_TRACE : LOG_NONE);
-		quiet = 1;
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || socketpair(AF_UNIX, SOCK_STREAM, 0, kv))
-		abort();
-	for (int i = 0; i < 2; i++) {
-		setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-		setsockopt(kv[i], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-	}
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	fcntl(kv[1], F_SETFL, O_NONBLOCK);
-	a = calloc(1, sizeof(*a));
-	a->cfg.channel_fd = -1;
-	a->cfg.fake_kernel_fd = kv[0];
-	a->cfg.linger_ms = 1000;
-	a->cfg.request_timeout_ms = 1000;
-	a->cfg.call_timeout_ms = 1000;
-	a->cfg.txn_idle_ms = 0;
-	a->cfg.transactions = true;
-	if (agent_attach_for_test(a, sv[0], kv[0]))
-		abort();
+	rig_open(&rig);
+	a = rig.a;
 	channel_open(a);
 	handshake(a);
 	while (off + 3 <= size && !a->stop && a->chan_up) {
@@ -217,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			completion(a, p, len);
 			break;
 		case 2:
-			kernel_request(a, kv[1], p, len);
+			kernel_request(&rig, p, len);
 			break;
 		case 3:
 			control(a, p, len);
@@ -226,14 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			frame(a, len ? p[0] : 0, p, (uint32_t)len);
 			break;
 		}
-		drain(sv[1]);
-		drain(kv[1]);
+		rig_drain(&rig);
 	}
-	drain(sv[1]);
-	drain(kv[1]);
-	agent_shutdown(a);	/* closes sv[0] and kv[0] */
-	close(sv[1]);
-	close(kv[1]);
-	free(a);
+	rig_close(&rig);
 	return 0;
 }

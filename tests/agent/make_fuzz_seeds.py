@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Writes seed inputs for build/agent/fuzz_agent into DIR: record streams
-(see tests/agent/fuzz_agent.c) that walk the monitor, a power up, APDUs,
-control, attributes, a reset and timeouts with well-formed returns, so the
-fuzzer starts deep in the state machine."""
+"""Writes seed inputs for build/agent/fuzz_agent into DIR (or, with
+--device DIR, for build/agent/fuzz_device): record streams (see
+tests/agent/fuzz_agent.c and fuzz_device.c) that walk the monitor, a power
+up, APDUs, control, attributes, a reset and timeouts with well-formed
+returns, so the fuzzer starts deep in the state machine; the device-mode
+seeds add DEVICE_ADD / DEVICE_REMOVE, raw framing and short completions."""
 import os
 import struct
 import sys
@@ -55,6 +57,45 @@ apdu = kreq(0, 2, 2, 2, 86, b"\x00\xa4\x04\x00") + comp(1, transmit)
 ctl = kreq(0, 3, 3, 0xff, 80) + comp(1, control)
 attr = kreq(0, 4, 4, 3, 12) + comp(1, NdrWriter().u32(0, 3).ref().conf(b"abc").finish())
 down = kreq(0, 5, 1, 2, 0) + comp(1, ret_long(0)) + comp(1, ret_long(0))
+
+# Device mode (fuzz_device.c): other record kinds for the same returns.
+def dcomp(idx, out):
+    return rec(1, bytes([idx]) + out)
+
+
+def dkreq(slot, rid, typ, code, rx_byte, data=b""):
+    return rec(4, bytes([slot, rid, typ, code, rx_byte]) + data)
+
+
+def frame_bytes(ftype, payload):
+    return struct.pack("<IHH", len(payload), ftype, 0) + payload
+
+
+DEV_ADD = struct.pack("<II", 1, 0x20) + b"SCARD\0\0\0"
+d_monitor = dcomp(0, ret_long(0)) + dcomp(0, establish) + dcomp(0, listr) + dcomp(0, gsc1)
+d_power = (dkreq(0, 1, 1, 1, 20) + dcomp(1, establish) + dcomp(1, connect) +
+           dcomp(1, ret_long(0)) + dcomp(1, status))
+d_apdu = dkreq(0, 2, 2, 2, 86, b"\x00\xa4\x04\x00") + dcomp(1, transmit)
+short_err = b"rDCI" + struct.pack("<III", 1, 1, 0xC000000E)
+device_seeds = {
+    "monitor": d_monitor,
+    "apdu": d_monitor + d_power + d_apdu,
+    "remove": d_monitor + d_power + dkreq(0, 2, 2, 2, 86, b"\x00\xb0")
+    + rec(3, b"\x01" + struct.pack("<I", 1)) + rec(2, short_err)
+    + rec(3, b"\x00" + DEV_ADD) + d_monitor,
+    "readd": d_monitor + rec(3, b"\x00" + DEV_ADD)
+    + rec(3, b"\x00" + struct.pack("<II", 2, 0x20) + b"SCARD\0\0\0") + d_monitor,
+    "reset": d_monitor + d_power + rec(5, b"\x00") + d_monitor + rec(5, b"\x01")
+    + rec(5, b"\x02") + d_monitor,
+    "timeout": d_monitor + d_power + dkreq(0, 2, 2, 2, 86, b"\x00\xb0")
+    + rec(5, b"\x03") + dcomp(1, transmit),
+    "framing": rec(0, frame_bytes(7, struct.pack("<I", 1))
+                   + frame_bytes(6, DEV_ADD)[:11])
+    + rec(0, frame_bytes(6, DEV_ADD)[11:] + frame_bytes(9, short_err))
+    + rec(0, struct.pack("<IHH", 0x7fffffff, 9, 0)),
+    "hello": rec(5, b"\x04\x00\x00\x00\x00") + rec(6, b"\x03" + b"rDCC")
+    + rec(6, b"\x08" + b"rDRI" + bytes(20)) + d_monitor,
+}
 seeds = {
     "monitor": monitor,
     "power": monitor + power,
@@ -65,7 +106,10 @@ seeds = {
     "remove": monitor + power + rec(0, b"rDMD" + struct.pack("<II", 1, 1)),
     "close": monitor + rec(3, b"\x01") + rec(3, b"\x02") + monitor,
 }
-out = sys.argv[1]
+if sys.argv[1] == "--device":
+    out, seeds = sys.argv[2], device_seeds
+else:
+    out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 for name, data in seeds.items():
     with open(os.path.join(out, "seed-" + name), "wb") as f:

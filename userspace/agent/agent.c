@@ -266,6 +266,12 @@ static void on_channel(struct ev_handler *h, uint32_t events)
 	update_channel_events(a);
 }
 
+void agent_channel_input_for_test(struct agent *a)
+{
+	if (a->chan_up)
+		on_channel(&a->chan_h, EPOLLIN);
+}
+
 static int channel_attach(struct agent *a, int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -284,6 +290,33 @@ static int channel_attach(struct agent *a, int fd)
 	return 0;
 }
 
+/*
+ * --listen: only our own uid (the session user; chansrv runs as that user)
+ * or root may be the adapter.  The socket's directory should already keep
+ * others out; this is the check that does not depend on it.
+ */
+static bool peer_allowed(struct agent *a, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	uid_t me = getuid();
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
+	    len != sizeof(cr)) {
+		log_warn("channel: connection refused: no peer credentials: %s",
+			 strerror(errno));
+		a->stats.peers_refused++;
+		return false;
+	}
+	if (cr.uid == me || cr.uid == 0)
+		return true;
+	log_warn("channel: connection from uid %u (pid %d) refused: only uid %u or root "
+		 "may be the adapter", (unsigned int)cr.uid, (int)cr.pid,
+		 (unsigned int)me);
+	a->stats.peers_refused++;
+	return false;
+}
+
 static void on_listen(struct ev_handler *h, uint32_t events)
 {
 	struct agent *a = (struct agent *)((char *)h - offsetof(struct agent, listen_h));
@@ -291,6 +324,10 @@ static void on_listen(struct ev_handler *h, uint32_t events)
 
 	if (fd < 0)
 		return;
+	if (!peer_allowed(a, fd)) {
+		close(fd);
+		return;
+	}
 	if (a->chan_up) {
 		log_warn("channel: second adapter connection refused");
 		close(fd);

@@ -104,6 +104,8 @@ struct svc_frame;
 void agent_handle_frame(struct agent *a, const struct svc_frame *f);
 /* Fuzzer entry: layers, a channel and a fake kernel; no loop, no signals. */
 int agent_attach_for_test(struct agent *a, int chan_fd, int kern_fd);
+/* Fuzzer: read and handle what the channel has, as the loop would. */
+void agent_channel_input_for_test(struct agent *a);
 /* Every deadline up to @now passes (timers without the loop). */
 void agent_run_timers(struct agent *a, uint64_t now);
 
