@@ -22,6 +22,7 @@
 #include <reader.h>
 
 #include "ifd.h"
+#include "caps.h"
 #include "driver.h"
 
 static int failures;

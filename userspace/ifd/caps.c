@@ -9,6 +9,7 @@
 #include <string.h>
 #include <reader.h>
 
+#include "caps.h"
 #include "driver.h"
 
 #define IFD_VENDOR_NAME		"vscard"

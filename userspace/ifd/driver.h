@@ -26,15 +26,14 @@ struct ifd_driver {
 	struct ifd_reader readers[IFD_MAX_READERS];
 };
 
+/* The process's registry (pcscd loads the driver once). */
+struct ifd_driver *ifd_driver_get(void);
+/* @lun's reader, or NULL if out of range. */
+struct ifd_reader *ifd_driver_reader(struct ifd_driver *d, DWORD lun);
 /* The open slot of @lun, or NULL. */
 struct ifd_slot *ifd_driver_slot(struct ifd_driver *d, DWORD lun);
 /* Number of slots configured for @lun's reader (0 if none). */
 unsigned int ifd_driver_nslots(struct ifd_driver *d, DWORD lun);
-
-RESPONSECODE ifd_caps_get(struct ifd_driver *d, DWORD lun, DWORD tag,
-			  PDWORD len, PUCHAR val);
-RESPONSECODE ifd_caps_set(struct ifd_driver *d, DWORD lun, DWORD tag,
-			  DWORD len, const UCHAR *val);
 
 /* The functions handed to pcscd by TAG_IFD_POLLING_THREAD_WITH_TIMEOUT
  * and TAG_IFD_STOP_POLLING_THREAD. */

@@ -12,54 +12,13 @@
 #include <string.h>
 #include <reader.h>
 
+#include "caps.h"
 #include "driver.h"
-
-static struct ifd_driver driver = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.sysfs = "/sys/class/vscard",
-	.devdir = "/dev",
-};
-
-static struct ifd_reader *reader_of(struct ifd_driver *d, DWORD lun)
-{
-	DWORD r = lun >> 16;
-
-	return r < IFD_MAX_READERS ? &d->readers[r] : NULL;
-}
-
-struct ifd_slot *ifd_driver_slot(struct ifd_driver *d, DWORD lun)
-{
-	struct ifd_reader *r = reader_of(d, lun);
-	DWORD i = lun & 0xffff;
-	struct ifd_slot *s = NULL;
-
-	if (!r || i >= IFD_MAX_SLOTS)
-		return NULL;
-	pthread_mutex_lock(&d->lock);
-	if (r->open[i])
-		s = &r->slots[i];
-	pthread_mutex_unlock(&d->lock);
-	return s;
-}
-
-unsigned int ifd_driver_nslots(struct ifd_driver *d, DWORD lun)
-{
-	struct ifd_reader *r = reader_of(d, lun);
-	unsigned int n = 0;
-
-	if (!r)
-		return 0;
-	pthread_mutex_lock(&d->lock);
-	if (r->configured)
-		n = r->cfg.slots;
-	pthread_mutex_unlock(&d->lock);
-	return n;
-}
 
 static RESPONSECODE open_channel(struct ifd_driver *d, DWORD lun,
 				 const struct ifd_devname *cfg)
 {
-	struct ifd_reader *r = reader_of(d, lun);
+	struct ifd_reader *r = ifd_driver_reader(d, lun);
 	DWORD i = lun & 0xffff;
 	struct ifd_slot *s;
 	struct vscard_status st;
@@ -116,7 +75,7 @@ RESPONSECODE IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 			DeviceName ? DeviceName : "");
 		return IFD_COMMUNICATION_ERROR;
 	}
-	return open_channel(&driver, Lun, &cfg);
+	return open_channel(ifd_driver_get(), Lun, &cfg);
 }
 
 RESPONSECODE IFDHCreateChannel(DWORD Lun, DWORD Channel)
@@ -125,23 +84,24 @@ RESPONSECODE IFDHCreateChannel(DWORD Lun, DWORD Channel)
 	struct ifd_devname cfg = { .pool = (uint32_t)Channel,
 				   .slots = IFD_DEFAULT_SLOTS };
 
-	return open_channel(&driver, Lun, &cfg);
+	return open_channel(ifd_driver_get(), Lun, &cfg);
 }
 
 RESPONSECODE IFDHCloseChannel(DWORD Lun)
 {
-	struct ifd_reader *r = reader_of(&driver, Lun);
+	struct ifd_driver *d = ifd_driver_get();
+	struct ifd_reader *r = ifd_driver_reader(d, Lun);
 	DWORD i = Lun & 0xffff;
 	bool was_open = false;
 
 	if (!r || i >= IFD_MAX_SLOTS)
 		return IFD_SUCCESS;
-	pthread_mutex_lock(&driver.lock);
+	pthread_mutex_lock(&d->lock);
 	if (r->open[i]) {
 		r->open[i] = false;
 		was_open = true;
 	}
-	pthread_mutex_unlock(&driver.lock);
+	pthread_mutex_unlock(&d->lock);
 	/* Threads still inside finish on the slot, which is never freed;
 	 * the node is closed once the last of them leaves. */
 	if (was_open)
@@ -152,20 +112,20 @@ RESPONSECODE IFDHCloseChannel(DWORD Lun)
 RESPONSECODE IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length,
 				 PUCHAR Value)
 {
-	return ifd_caps_get(&driver, Lun, Tag, Length, Value);
+	return ifd_caps_get(ifd_driver_get(), Lun, Tag, Length, Value);
 }
 
 RESPONSECODE IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length,
 				 PUCHAR Value)
 {
-	return ifd_caps_set(&driver, Lun, Tag, Length, Value);
+	return ifd_caps_set(ifd_driver_get(), Lun, Tag, Length, Value);
 }
 
 RESPONSECODE IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol,
 				       UCHAR Flags, UCHAR PTS1, UCHAR PTS2,
 				       UCHAR PTS3)
 {
-	struct ifd_slot *s = ifd_driver_slot(&driver, Lun);
+	struct ifd_slot *s = ifd_driver_slot(ifd_driver_get(), Lun);
 	struct vscard_status st;
 	uint32_t allowed;
 
@@ -191,7 +151,7 @@ RESPONSECODE IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol,
 RESPONSECODE IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr,
 			  PDWORD AtrLength)
 {
-	struct ifd_slot *s = ifd_driver_slot(&driver, Lun);
+	struct ifd_slot *s = ifd_driver_slot(ifd_driver_get(), Lun);
 	uint8_t atr[VSCARD_ATR_MAX + 8];
 	struct vscard_xfer x = {
 		.rx_ptr = (uintptr_t)atr,
@@ -252,7 +212,7 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci,
 			       PUCHAR RxBuffer, PDWORD RxLength,
 			       PSCARD_IO_HEADER RecvPci)
 {
-	struct ifd_slot *s = ifd_driver_slot(&driver, Lun);
+	struct ifd_slot *s = ifd_driver_slot(ifd_driver_get(), Lun);
 	struct vscard_xfer x = { 0 };
 	DWORD cap;
 	int err;
@@ -297,7 +257,7 @@ RESPONSECODE IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer,
 			 DWORD TxLength, PUCHAR RxBuffer, DWORD RxLength,
 			 LPDWORD pdwBytesReturned)
 {
-	struct ifd_slot *s = ifd_driver_slot(&driver, Lun);
+	struct ifd_slot *s = ifd_driver_slot(ifd_driver_get(), Lun);
 	struct vscard_xfer x = { 0 };
 	int err;
 
@@ -325,28 +285,10 @@ RESPONSECODE IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer,
 
 RESPONSECODE IFDHICCPresence(DWORD Lun)
 {
-	struct ifd_slot *s = ifd_driver_slot(&driver, Lun);
+	struct ifd_slot *s = ifd_driver_slot(ifd_driver_get(), Lun);
 
 	/* Never IFD_NO_SUCH_DEVICE or an error: an unusable slot is empty. */
 	if (!s || !ifd_slot_presence(s))
 		return IFD_ICC_NOT_PRESENT;
 	return IFD_ICC_PRESENT;
-}
-
-RESPONSECODE ifd_poll_event(DWORD lun, int timeout_ms)
-{
-	struct ifd_slot *s = ifd_driver_slot(&driver, lun);
-
-	if (s)
-		ifd_slot_wait(s, timeout_ms);
-	return IFD_SUCCESS;
-}
-
-RESPONSECODE ifd_poll_stop(DWORD lun)
-{
-	struct ifd_slot *s = ifd_driver_slot(&driver, lun);
-
-	if (s)
-		ifd_slot_stop(s);
-	return IFD_SUCCESS;
 }

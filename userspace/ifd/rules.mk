@@ -4,7 +4,7 @@
 #   make install-ifd [DESTDIR=...]   library + /etc/reader.conf.d/vscard
 
 IFD_DIR := userspace/ifd
-IFD_SRCS := $(addprefix $(IFD_DIR)/,ifdhandler.c caps.c slot.c presence.c \
+IFD_SRCS := $(addprefix $(IFD_DIR)/,ifdhandler.c driver.c caps.c slot.c presence.c \
 	errmap.c devname.c log.c)
 IFD_HDRS := $(wildcard $(IFD_DIR)/*.h) uapi/linux/vscard.h
 IFD_LIB := $(O)/ifd/libifdvscard.so
