@@ -15,6 +15,7 @@ namespace with its own pcscd, vpcd and a vicc card, and Debian's
 Then the same build with the switch off: bob's session starts and xrdp's
 own smart-card code runs as in stock xrdp.
 """
+import hashlib
 import json
 import os
 import pwd
@@ -34,6 +35,7 @@ WORK = "/tmp/x85"
 LOGS = os.path.join(os.environ.get("VM_OUT") or WORK, "xrdp-logs")
 USERS = {"alice": (2001, "alice-85-pw"), "bob": (2002, "bob-85-pw")}
 CLIENT_A = "vm-client-a"
+CLIENT_LONG = "vm-client-with-a-rather-long-name-for-the-session-key-rule"
 SHARE_TEXT = "vscard suite 85: a file on the client's drive\n"
 EXT_SOCKET = "/run/vscard/pam-alice/user/agent.sock"
 STATUS_NO_SUCH_DEVICE = 0xC000000E
@@ -157,6 +159,19 @@ def procs_of(user, comm):
         if ruid == uid and c.startswith(comm):
             out.append(int(pid))
     return out
+
+
+def session_key(user, client):
+    """integrations/xrdp/README.md: "xrdp:" + user + "/" + client name;
+    beyond 64 bytes, at most 47 bytes cut at a UTF-8 boundary, "~" and 16
+    hex digits of the SHA-1 of the whole key."""
+    full = ("xrdp:%s/%s" % (user, client)).encode()
+    if len(full) <= 64:
+        return full.decode()
+    cut = 47
+    while cut > 0 and full[cut] & 0xC0 == 0x80:
+        cut -= 1
+    return (full[:cut] + b"~" + hashlib.sha1(full).hexdigest()[:16].encode()).decode()
 
 
 def listening(port):
@@ -322,13 +337,30 @@ class Rig:
                 sh("cp -r %s %s/%s-%s 2>/dev/null" % (path, LOGS, u, os.path.basename(path)))
 
 
+def login(rig, user, name, log, ready, timeout=150):
+    """Connect, and wait until ready() holds.  Under a loaded TCG VM xrdp's
+    VNC module sometimes reaches a new session's Xvnc before it accepts
+    (xrdp.log: "VNC error 1 after security negotiation"): the client then
+    never gets its channels.  Such a client is replaced once; the session
+    is the same."""
+    client = rig.connect(user, name, log)
+    if wait_for(ready, timeout, step=1):
+        return client, True
+    print("%s: %s's session not usable after %d s; connecting again once" %
+          (TAG, user, timeout), flush=True)
+    stop(client, signal.SIGKILL)
+    rig.clients.remove(client)
+    client = rig.connect(user, name, log)
+    return client, bool(wait_for(ready, timeout, step=1))
+
+
 def check_external(rig):
     """alice, SmartcardExternal=true: the stub agent's view and the drive."""
-    client = rig.connect("alice", CLIENT_A, "xfreerdp-alice.log")
-    R.check(wait_for(lambda: procs_of("alice", "Xvnc") and procs_of("alice", "xrdp-chansrv"),
-                     180, step=1),
-            "alice logs in with her password: Xvnc and xrdp-chansrv run as alice")
     log = rig.agent_log
+    client, _ = login(rig, "alice", CLIENT_A, "xfreerdp-alice.log",
+                      lambda: find(events(log), event="device_add"))
+    R.check(procs_of("alice", "Xvnc") and procs_of("alice", "xrdp-chansrv"),
+            "alice logs in with her password: Xvnc and xrdp-chansrv run as alice")
     acc = wait_for(lambda: find(events(log), event="accepted", conn=1), 180, step=1)
     R.check(acc and acc.get("peer_uid") == 2001,
             "chansrv connects to the agent socket as alice (SO_PEERCRED uid 2001)", str(acc))
@@ -396,19 +428,38 @@ def check_external(rig):
     close = wait_for(lambda: find(events(log), event="channel_close"), 90, step=0.5)
     R.check(close is not None, "xfreerdp killed: chansrv sends CHANNEL_CLOSE to the agent")
     R.check(procs_of("alice", "Xvnc"), "alice's session stays, disconnected")
+    # Reconnect to the disconnected session from a client whose name makes
+    # the key longer than 64 bytes: the documented shortening.
+    n0 = len(events(log))
+    client = rig.connect("alice", CLIENT_LONG, "xfreerdp-alice-2.log")
+    reopen = wait_for(lambda: find(events(log)[n0:], event="channel_open"), 180, step=0.5)
+    tlv = (reopen or {}).get("tlv", {})
+    want = session_key("alice", tlv.get("2", ""))
+    R.check(reopen and tlv.get("2") == CLIENT_LONG and tlv.get("1") == want and
+            len(want.encode()) <= 64 and "~" in want,
+            "reconnect from a long client name: CHANNEL_OPEN again, key shortened by "
+            "the rule (%s)" % want, str(tlv))
+    add3 = wait_for(lambda: find(events(log)[n0:], event="device_add"), 120, step=0.5)
+    R.check(add3 and add3.get("type") == 0x20,
+            "reconnect: the smart-card device is added again", str(add3))
+    n1 = len(events(log))
+    stop(client, signal.SIGKILL)
+    rig.clients.remove(client)
+    R.check(wait_for(lambda: find(events(log)[n1:], event="channel_close"), 90, step=0.5),
+            "second client killed: CHANNEL_CLOSE again")
 
 
 def check_stock(rig):
     """bob, the same build with the switch off."""
     rig.configure(False)
     n0 = len(events(rig.agent_log))
-    client = rig.connect("bob", "vm-client-b", "xfreerdp-bob.log")
-    R.check(wait_for(lambda: procs_of("bob", "Xvnc") and procs_of("bob", "xrdp-chansrv"),
-                     180, step=1),
+    def pcsc():
+        return [d for d in os.listdir("/home/bob") if d.startswith(".pcsc") and
+                os.path.exists("/home/bob/%s/pcscd.comm" % d)]
+    client, ok = login(rig, "bob", "vm-client-b", "xfreerdp-bob.log", pcsc)
+    R.check(procs_of("bob", "Xvnc") and procs_of("bob", "xrdp-chansrv"),
             "switch off: bob's session starts (Xvnc and xrdp-chansrv as bob)")
-    pcsc = wait_for(lambda: [d for d in os.listdir("/home/bob") if d.startswith(".pcsc") and
-                             os.path.exists("/home/bob/%s/pcscd.comm" % d)], 120, step=1)
-    R.check(bool(pcsc), "switch off: xrdp's own smart-card code runs as in stock xrdp "
+    R.check(ok, "switch off: xrdp's own smart-card code runs as in stock xrdp "
             "(~bob/.pcscNN/pcscd.comm)", str(os.listdir("/home/bob")))
     got = wait_for(lambda: read_as("bob", "/home/bob/thinclient_drives/share/hello.txt"),
                    120, step=1)
