@@ -872,3 +872,20 @@ class Results:
                                        (" (" + detail + ")") if detail else ""),
                   flush=True)
         return ok
+
+
+def run_tests(names, results, only):
+    """Runs every test_* function of a test module's @names, or those whose
+    name contains one of @only; a crash of the harness is a failure.
+    Returns the exit status."""
+    tests = [v for k, v in sorted(names.items()) if k.startswith("test_")]
+    for t in tests:
+        if only and not any(o in t.__name__ for o in only):
+            continue
+        try:
+            t()
+        except Exception as e:
+            import traceback
+            traceback.print_exc()
+            results.check(t.__name__ + ": harness", False, repr(e))
+    return 1 if results.failed else 0

@@ -92,6 +92,25 @@ static inline void kernel_request(struct fuzz_rig *r, const uint8_t *p, size_t l
 		r->a->kp->ops->process(r->a->kp);
 }
 
+/*
+ * The next record {u8 kind, u16 len, len bytes} of an input at *@off; a
+ * length past the end is cut.  Returns 0 at the end of the input.
+ */
+static inline int next_record(const uint8_t *data, size_t size, size_t *off,
+			      uint8_t *kind, const uint8_t **p, size_t *len)
+{
+	if (*off + 3 > size)
+		return 0;
+	*kind = data[*off];
+	*len = data[*off + 1] | (size_t)data[*off + 2] << 8;
+	*p = data + *off + 3;
+	*off += 3;
+	if (*len > size - *off)
+		*len = size - *off;
+	*off += *len;
+	return 1;
+}
+
 static inline void rig_open(struct fuzz_rig *r)
 {
 	static int quiet;

@@ -93,22 +93,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_rig rig;
 	struct agent *a;
-	size_t off = 0;
+	const uint8_t *p;
+	size_t off = 0, len;
+	uint8_t kind;
 
 	rig_open(&rig);
 	a = rig.a;
 	hello(a, SVCPORT_HELLO_DEVICE);
 	channel_open(a);
 	device_add(a, DEV_ID);
-	while (off + 3 <= size && !a->stop && a->chan_up) {
-		uint8_t kind = data[off];
-		size_t len = data[off + 1] | (size_t)data[off + 2] << 8;
-		const uint8_t *p = data + off + 3;
-
-		off += 3;
-		if (len > size - off)
-			len = size - off;
-		off += len;
+	while (!a->stop && a->chan_up &&
+	       next_record(data, size, &off, &kind, &p, &len)) {
 		switch (kind % 7) {
 		case 0:
 			raw_bytes(&rig, p, len);

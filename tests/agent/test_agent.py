@@ -1153,15 +1153,5 @@ def test_kernel_ended_binding():
     finish(a, "kernel-ended-binding")
 
 
-TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 if __name__ == "__main__":
-    for t in TESTS:
-        if ONLY and not any(o in t.__name__ for o in ONLY):
-            continue
-        try:
-            t()
-        except Exception as e:  # a crash of the harness is a failure
-            import traceback
-            traceback.print_exc()
-            R.check(t.__name__ + ": harness", False, repr(e))
-    sys.exit(1 if R.failed else 0)
+    sys.exit(run_tests(globals(), R, ONLY))

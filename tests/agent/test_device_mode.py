@@ -71,6 +71,17 @@ def hold(names):
     return hook
 
 
+def powered_with_held_transmit(a, c, req=5):
+    """A bound reader, powered up, with Transmit @req held by the client:
+    returns the CompletionIds the client holds."""
+    bound(a, c)
+    power_up(a, c)
+    c.hook = hold(("Transmit",))
+    a.ksend("REQ 0 %d 2 2 258 00b0000000" % req)
+    c.pump(lambda: c.pending, 5)
+    return list(c.pending)
+
+
 # ----------------------------------------------------------------------
 
 def test_device_basic():
@@ -161,12 +172,7 @@ def test_device_new_id():
 def test_device_remove_mid_request():
     a = device_agent("--linger-ms", "60000")
     c = DeviceClient(a)
-    bound(a, c)
-    power_up(a, c)
-    c.hook = hold(("Transmit",))
-    a.ksend("REQ 0 5 2 2 258 00b0000000")
-    c.pump(lambda: c.pending, 5)
-    held = list(c.pending)
+    held = powered_with_held_transmit(a, c)
     R.check("remove mid-request: the Transmit is outstanding", len(held) == 1, str(held))
     c.remove_device()
     ok = c.pump(lambda: done_of(a, 5) and "UNBIND 0 60000" in a.klines, 3)
@@ -201,11 +207,7 @@ def test_device_remove_mid_request():
 def test_device_reset_and_close():
     a = device_agent()
     c = DeviceClient(a)
-    bound(a, c)
-    power_up(a, c)
-    c.hook = hold(("Transmit",))
-    a.ksend("REQ 0 5 2 2 258 00b0000000")
-    c.pump(lambda: c.pending, 5)
+    powered_with_held_transmit(a, c)
     a.send_frame(RESET, b"")
     ok = c.pump(lambda: done_of(a, 5), 3)
     R.check("RESET: the outstanding request fails, the readers lose their cards",
@@ -425,15 +427,5 @@ def test_listen_peer_uid():
         pass
 
 
-TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 if __name__ == "__main__":
-    for t in TESTS:
-        if ONLY and not any(o in t.__name__ for o in ONLY):
-            continue
-        try:
-            t()
-        except Exception as e:  # a crash of the harness is a failure
-            import traceback
-            traceback.print_exc()
-            R.check(t.__name__ + ": harness", False, repr(e))
-    sys.exit(1 if R.failed else 0)
+    sys.exit(run_tests(globals(), R, ONLY))

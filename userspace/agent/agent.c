@@ -149,6 +149,25 @@ static void on_hello(struct agent *a, const uint8_t *p, uint32_t len)
 		log_info("channel: device mode: the adapter runs the RDPDR core");
 }
 
+/*
+ * One svcport frame from the adapter (untrusted; svcport_io.c already
+ * bounded its length).  Per connection:
+ *
+ *   connected, channel mode --HELLO(flags)--> the mode the flags say
+ *   not open --CHANNEL_OPEN--> open: the session key is taken, then
+ *       channel mode: Server Announce (rdpdr_server.c)
+ *       device mode:  wait for DEVICE_ADD (device_mode.c)
+ *   open --DATA--> rdpdr_server.c (channel mode; dropped in device mode)
+ *   open --DEVICE_ADD / DEVICE_REMOVE / IO_COMPLETION--> device_mode.c
+ *                                         (device mode; else dropped)
+ *   open --RESET--> everything remote reset, the transport starts again
+ *   open --CHANNEL_CLOSE--> everything remote reset, not open
+ *   open --CHANNEL_OPEN--> reset, then open again
+ *
+ * A HELLO cannot change the mode of an open channel.  Frames in the wrong
+ * state or mode, malformed HELLOs and unknown types are logged, counted
+ * (bad_frames) and dropped; none ends the connection.
+ */
 void agent_handle_frame(struct agent *a, const struct svc_frame *f)
 {
 	a->stats.frames_in++;
