@@ -343,11 +343,22 @@ def login(rig, user, name, log, ready, timeout=150):
     (xrdp.log: "VNC error 1 after security negotiation"): the client then
     never gets its channels.  Such a client is replaced once; the session
     is the same."""
+    xlog = os.path.join(LOGS, "xrdp.log")
+    mark = os.path.getsize(xlog) if os.path.exists(xlog) else 0
+
+    def vnc_failed():
+        try:
+            with open(xlog, "rb") as f:
+                f.seek(mark)
+                return b"Error connecting to user session" in f.read()
+        except OSError:
+            return False
     client = rig.connect(user, name, log)
-    if wait_for(ready, timeout, step=1):
+    if wait_for(lambda: ready() or vnc_failed(), timeout, step=1) and ready():
         return client, True
-    print("%s: %s's session not usable after %d s; connecting again once" %
-          (TAG, user, timeout), flush=True)
+    print("%s: %s's session not usable (%s); connecting again once" %
+          (TAG, user, "xrdp: Error connecting to user session" if vnc_failed()
+           else "nothing after %d s" % timeout), flush=True)
     stop(client, signal.SIGKILL)
     rig.clients.remove(client)
     client = rig.connect(user, name, log)
