@@ -94,39 +94,36 @@ static void control(struct agent *a, const uint8_t *p, size_t len)
 	}
 }
 
+static void start(struct fuzz_rig *r)
+{
+	channel_open(r->a);
+	handshake(r->a);
+}
+
+static void record(struct fuzz_rig *r, uint8_t kind, const uint8_t *p, size_t len)
+{
+	struct agent *a = r->a;
+
+	switch (kind % 5) {
+	case 0:
+		frame(a, SVCPORT_DATA, p, (uint32_t)len);
+		break;
+	case 1:
+		completion(a, p, len);
+		break;
+	case 2:
+		kernel_request(r, p, len);
+		break;
+	case 3:
+		control(a, p, len);
+		break;
+	case 4:
+		frame(a, len ? p[0] : 0, p, (uint32_t)len);
+		break;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_rig rig;
-	struct agent *a;
-	const uint8_t *p;
-	size_t off = 0, len;
-	uint8_t kind;
-
-	rig_open(&rig);
-	a = rig.a;
-	channel_open(a);
-	handshake(a);
-	while (!a->stop && a->chan_up &&
-	       next_record(data, size, &off, &kind, &p, &len)) {
-		switch (kind % 5) {
-		case 0:
-			frame(a, SVCPORT_DATA, p, (uint32_t)len);
-			break;
-		case 1:
-			completion(a, p, len);
-			break;
-		case 2:
-			kernel_request(&rig, p, len);
-			break;
-		case 3:
-			control(a, p, len);
-			break;
-		case 4:
-			frame(a, len ? p[0] : 0, p, (uint32_t)len);
-			break;
-		}
-		rig_drain(&rig);
-	}
-	rig_close(&rig);
-	return 0;
+	return fuzz_run(data, size, start, record);
 }

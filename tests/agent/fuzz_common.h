@@ -159,4 +159,30 @@ static inline void rig_close(struct fuzz_rig *r)
 	free(r->a);
 }
 
+/*
+ * One fuzz input: a fresh agent, @start (the handshake of the mode), then
+ * @record for each record while the agent runs, whatever it sent drained
+ * after each; then the agent shuts down (leaks and UB are reported).
+ */
+static inline int fuzz_run(const uint8_t *data, size_t size,
+			   void (*start)(struct fuzz_rig *r),
+			   void (*record)(struct fuzz_rig *r, uint8_t kind,
+					  const uint8_t *p, size_t len))
+{
+	struct fuzz_rig rig;
+	const uint8_t *p;
+	size_t off = 0, len;
+	uint8_t kind;
+
+	rig_open(&rig);
+	start(&rig);
+	while (!rig.a->stop && rig.a->chan_up &&
+	       next_record(data, size, &off, &kind, &p, &len)) {
+		record(&rig, kind, p, len);
+		rig_drain(&rig);
+	}
+	rig_close(&rig);
+	return 0;
+}
+
 #endif

@@ -89,48 +89,44 @@ static void control(struct agent *a, const uint8_t *p, size_t len)
 	}
 }
 
+static void start(struct fuzz_rig *r)
+{
+	hello(r->a, SVCPORT_HELLO_DEVICE);
+	channel_open(r->a);
+	device_add(r->a, DEV_ID);
+}
+
+static void record(struct fuzz_rig *r, uint8_t kind, const uint8_t *p, size_t len)
+{
+	struct agent *a = r->a;
+
+	switch (kind % 7) {
+	case 0:
+		raw_bytes(r, p, len);
+		break;
+	case 1:
+		completion(a, p, len);
+		break;
+	case 2:
+		frame(a, SVCPORT_IO_COMPLETION, p, (uint32_t)len);
+		break;
+	case 3:
+		frame(a, len && p[0] % 2 ? SVCPORT_DEVICE_REMOVE : SVCPORT_DEVICE_ADD,
+		      len ? p + 1 : p, len ? (uint32_t)len - 1 : 0);
+		break;
+	case 4:
+		kernel_request(r, p, len);
+		break;
+	case 5:
+		control(a, p, len);
+		break;
+	case 6:
+		frame(a, len ? p[0] : 0, len ? p + 1 : p, len ? (uint32_t)len - 1 : 0);
+		break;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_rig rig;
-	struct agent *a;
-	const uint8_t *p;
-	size_t off = 0, len;
-	uint8_t kind;
-
-	rig_open(&rig);
-	a = rig.a;
-	hello(a, SVCPORT_HELLO_DEVICE);
-	channel_open(a);
-	device_add(a, DEV_ID);
-	while (!a->stop && a->chan_up &&
-	       next_record(data, size, &off, &kind, &p, &len)) {
-		switch (kind % 7) {
-		case 0:
-			raw_bytes(&rig, p, len);
-			break;
-		case 1:
-			completion(a, p, len);
-			break;
-		case 2:
-			frame(a, SVCPORT_IO_COMPLETION, p, (uint32_t)len);
-			break;
-		case 3:
-			frame(a, len && p[0] % 2 ? SVCPORT_DEVICE_REMOVE :
-			      SVCPORT_DEVICE_ADD, len ? p + 1 : p,
-			      len ? (uint32_t)len - 1 : 0);
-			break;
-		case 4:
-			kernel_request(&rig, p, len);
-			break;
-		case 5:
-			control(a, p, len);
-			break;
-		case 6:
-			frame(a, len ? p[0] : 0, len ? p + 1 : p, len ? (uint32_t)len - 1 : 0);
-			break;
-		}
-		rig_drain(&rig);
-	}
-	rig_close(&rig);
-	return 0;
+	return fuzz_run(data, size, start, record);
 }
