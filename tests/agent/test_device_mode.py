@@ -375,8 +375,7 @@ def test_device_frames_in_channel_mode():
 
 def test_listen_peer_uid():
     if os.geteuid() != 0:
-        R.check("--listen peer check (needs root to make a peer of another uid)",
-                True)
+        # A peer of another uid needs root to make (setuid in the child).
         print("SKIP: agent-device: --listen peer of another uid: not root")
         return
     d = tempfile.mkdtemp(prefix="vscard-peer-", dir="/tmp")  # not $TMPDIR: 0700
