@@ -21,7 +21,12 @@ has added a smart-card device on a connection it plays one script:
        outstanding id, a protocol error: chansrv must close the link;
   second connection (chansrv reconnects on its own):
     5. EstablishContext with id 0x3001; any completion carrying 0x2001 on
-       this connection would be a misattributed late completion.
+       this connection would be a misattributed late completion;
+    6. a frame of unknown type (ignored), then EstablishContext 0x3002;
+    7. an IO_REQUEST of 10 bytes: chansrv must close the link;
+  third connection:
+    8. a frame header announcing 2 MiB: chansrv must close the link;
+  later connections only record.
 
 Written from MS-RDPEFS / MS-RDPESC and svcport.h; it shares no code with
 the agent or with xrdp.
@@ -104,7 +109,11 @@ class Conn:
                 return None
             if not select.select([self.s], [], [], left)[0]:
                 return None
-            chunk = self.s.recv(65536)
+            try:
+                chunk = self.s.recv(65536)
+            except ConnectionResetError:
+                # closed with our unread bytes in its buffer: an RST
+                chunk = b""
             if not chunk:
                 event("eof", conn=self.n)
                 return "eof"
@@ -173,10 +182,21 @@ def script(conn):
         event("sent_duplicate", conn=1, cid=0x2001)
         r = conn.wait_for(lambda t, p: False, 30)
         event("after_duplicate", conn=1, result="eof" if r == "eof" else "open")
-    else:
+    elif conn.n == 2:
         conn.send(IO_REQUEST, establish_context(dev, 0x3001))
         event("sent", conn=conn.n, cid=0x3001)
         conn.wait_for(completion_for(0x3001), 120)
+        conn.send(99, b"unknown")
+        conn.send(IO_REQUEST, establish_context(dev, 0x3002))
+        conn.wait_for(completion_for(0x3002), 120)
+        conn.send(IO_REQUEST, establish_context(dev, 0x3003)[:10])
+        r = conn.wait_for(lambda t, p: False, 30)
+        event("after_short", conn=2, result="eof" if r == "eof" else "open")
+    elif conn.n == 3:
+        conn.s.sendall(struct.pack("<IHH", 2 * 1024 * 1024, IO_REQUEST, 0) + bytes(64))
+        r = conn.wait_for(lambda t, p: False, 30)
+        event("after_oversized", conn=3, result="eof" if r == "eof" else "open")
+    else:
         event("script_done", conn=conn.n)
     # Keep recording until chansrv goes.
     while conn.read_frame(3600) not in ("eof",):

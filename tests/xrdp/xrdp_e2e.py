@@ -419,6 +419,22 @@ def check_external(rig):
                      step=0.5)
     R.check(comp2 and comp2.get("status") == 0,
             "a request on the new link completes (CompletionId 0x3001)", str(comp2))
+    c3002 = wait_for(lambda: find(events(log), event="io_completion", conn=2, cid=0x3002), 60,
+                     step=0.5)
+    R.check(c3002 and c3002.get("status") == 0,
+            "a frame of unknown type from the agent is ignored: the link stays (0x3002)",
+            str(c3002))
+    short = wait_for(lambda: find(events(log), event="after_short", conn=2), 60, step=0.5)
+    R.check(short and short.get("result") == "eof",
+            "a truncated IO_REQUEST (10 bytes) closes the agent link", str(short))
+    big = wait_for(lambda: find(events(log), event="after_oversized", conn=3), 60, step=0.5)
+    R.check(big and big.get("result") == "eof",
+            "a frame header announcing 2 MiB (cap 1 MiB) closes the agent link", str(big))
+    add4 = wait_for(lambda: find(events(log), event="device_add", conn=4), 60, step=0.5)
+    accs = [e for e in events(log) if e.get("event") == "accepted"]
+    R.check(add4 and all(e.get("peer_uid") == 2001 for e in accs),
+            "chansrv reconnects after each protocol error and adds the device again "
+            "(%d connections, all from alice)" % len(accs), str(add4))
     time.sleep(2)
     late = [e for e in events(log) if e.get("event") == "io_completion" and
             e.get("cid") == 0x2001]
