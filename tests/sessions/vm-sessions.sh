@@ -32,7 +32,7 @@ pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for id in s-alice s-bob s-crash pam-bob; do vscard-session close --session "$id" 2>/dev/null; done
+	for id in s-alice s-bob s-crash pam-bob s-agent pam-alice; do vscard-session close --session "$id" 2>/dev/null; done
 	[ -n "${ROOTPCSCD:-}" ] && kill -INT "$ROOTPCSCD" 2>/dev/null
 	for d in /run/vscard/*/; do cp "$d/pcscd.log" "$vmout/pcscd-$(basename "$d").log" 2>/dev/null; done
 	for p in "${pids[@]}" ${ROOTPCSCD:-}; do
@@ -50,6 +50,7 @@ trap finish EXIT
 mkdir -p $work && chmod 0755 $work
 install -m 0755 "$top/userspace/session/vscard-session" /usr/local/sbin/vscard-session &&
 install -m 0755 "$O/vscardctl/vscardctl" /usr/local/bin/vscardctl &&
+install -m 0755 "$O/agent/vscard-agent" /usr/local/sbin/vscard-agent &&
 install -m 0755 "$O/tools/vscard-testcard" $work/vscard-testcard &&
 install -m 0755 "$top/tests/sessions/pcsc_check.py" $work/pcsc_check.py &&
 "$top/userspace/ifd/install.sh" "$O/ifd/libifdvscard.so"
@@ -59,16 +60,9 @@ pcheck=$work/pcsc_check.py
 ctl=/usr/local/bin/vscardctl
 
 # ---- the users -----------------------------------------------------------
-for u in alice:2001 bob:2002; do
-	name=${u%:*} uid=${u#*:}
-	id -u "$name" >/dev/null 2>&1 ||
-		useradd --no-create-home --home-dir /nonexistent --shell /bin/sh \
-			--uid "$uid" --user-group "$name" 2>/dev/null ||
-		{ echo "$name:x:$uid:$uid::/nonexistent:/bin/sh" >> /etc/passwd &&
-		  echo "$name:x:$uid:" >> /etc/group; }
-done
-check "users alice (2001) and bob (2002) exist" \
-	test "$(id -u alice 2>/dev/null)/$(id -u bob 2>/dev/null)" = 2001/2002
+# shellcheck source=tests/sessions/users.sh
+. "$top/tests/sessions/users.sh"
+check "users alice (2001) and bob (2002) exist" make_test_users
 
 if ! insmod "$ko" slots=2; then
 	fail "insmod $ko slots=2"
@@ -114,7 +108,7 @@ check "pools: 0, alice's and bob's, owned by them ($n)" \
 out=$(vscard-session show)
 echo "$out"
 check "show lists both sessions as open" \
-	eval 'grep -Eq "^s-alice +2001 +$poolA +2 +[0-9]+ +open" <<<"$out" && grep -Eq "^s-bob +2002 +$poolB +2 +[0-9]+ +open" <<<"$out"'
+	eval 'grep -Eq "^s-alice +2001 +$poolA +2 +[0-9]+ +- +open$" <<<"$out" && grep -Eq "^s-bob +2002 +$poolB +2 +[0-9]+ +- +open$" <<<"$out"'
 
 # Each session's pcscd: the user, no capabilities, its own mount namespace.
 for who in alice bob; do
@@ -238,6 +232,50 @@ check "env --session prints the session's environment" \
 	test "$(vscard-session env --session s-alice)" = "$envA"
 PAM_TYPE=close_session PAM_USER=bob vscard-session pam; r=$?
 check "pam close_session for bob (status $r) removes it" test $r = 0 -a ! -e /run/vscard/pam-bob
+
+# ---- --agent: the session's agent, as the user, on user/agent.sock --------
+# (vscard-session finds the vscard-agent installed next to it)
+vscard-session open --user bob --session s-agent --slots 1 --agent --linger-ms 5000 \
+	--agent-arg=--log-level=debug >/dev/null; r=$?
+check "open --user bob --session s-agent --slots 1 --agent (status $r)" test $r = 0
+apid=$(sed -n 's/^agent_pid=//p' /run/vscard/s-agent/state)
+poolG=$(sed -n 's/^pool=//p' /run/vscard/s-agent/state)
+asock=/run/vscard/s-agent/user/agent.sock
+st=$(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapBnd):' /proc/"$apid"/status 2>/dev/null | tr -s '\t ' ' ')
+check "the agent ($apid) runs as bob, no groups, CapEff/CapPrm/CapBnd 0" \
+	eval 'grep -q "^Uid: 2002 2002 2002 2002" <<<"$st" && grep -q "^Gid: 2002 2002 2002 2002" <<<"$st" && grep -q "^Groups: *$" <<<"$st" && grep -q "^CapEff: 0000000000000000" <<<"$st" && grep -q "^CapPrm: 0000000000000000" <<<"$st" && grep -q "^CapBnd: 0000000000000000" <<<"$st"'
+args=$(tr '\0' ' ' </proc/"$apid"/cmdline 2>/dev/null)
+check "the agent listens on $asock in the session's pool ($args)" \
+	eval 'test -S "$asock" && grep -q -- "--listen $asock --pool $poolG --linger-ms 5000 --log-level=debug" <<<"$args"'
+check "the agent's log is root's, next to pcscd's ($(stat -c '%a %U' /run/vscard/s-agent/agent.log))" \
+	test "$(stat -c '%a %U' /run/vscard/s-agent/agent.log)" = "600 root"
+r=$(as alice /usr/bin/python3 $pcheck connect "$asock")
+check "alice: connect() to bob's agent socket -> EACCES ($r)" test "$r" = EACCES
+out=$(vscard-session show --session s-agent)
+check "show lists the agent ($(tail -1 <<<"$out"))" \
+	eval 'grep -Eq "^s-agent +2002 +$poolG +1 +[0-9]+ +$apid +open$" <<<"$out"'
+kill -KILL "$apid"
+wait_for 10 eval "! kill -0 $apid 2>/dev/null"
+out=$(vscard-session show --session s-agent)
+check "show reports a session whose agent died as stale" eval 'grep -q "stale$" <<<"$out"'
+vscard-session open --user bob --session s-agent --slots 1 --agent --quiet; r=$?
+apid2=$(sed -n 's/^agent_pid=//p' /run/vscard/s-agent/state)
+check "open --agent again restarts the dead agent in the same pool (status $r, $apid -> $apid2)" \
+	eval '[ $r = 0 ] && [ "$apid2" != "$apid" ] && kill -0 "$apid2" && [ "$(sed -n "s/^pool=//p" /run/vscard/s-agent/state)" = "$poolG" ]'
+vscard-session open --user bob --session s-agent --slots 1 --agent --quiet
+check "open --agent of a running session keeps its agent" \
+	test "$(sed -n 's/^agent_pid=//p' /run/vscard/s-agent/state)" = "$apid2"
+vscard-session close --session s-agent; r=$?
+check "close stops the agent and removes the session (status $r)" \
+	eval '[ $r = 0 ] && ! kill -0 "$apid2" 2>/dev/null && [ ! -e /run/vscard/s-agent ]'
+"$ctl" show "$poolG" 0 >/dev/null 2>&1; s=$?
+check "the agent's session pool $poolG is deleted" test $s = 1
+PAM_TYPE=open_session PAM_USER=alice vscard-session pam --slots 1 --agent; r=$?
+check "pam --agent for alice (status $r): the agent listens where xrdp's chansrv looks" \
+	test $r = 0 -a -S /run/vscard/pam-alice/user/agent.sock
+PAM_TYPE=close_session PAM_USER=alice vscard-session pam --agent; r=$?
+check "pam close_session for alice (status $r) stops it" \
+	eval '[ $r = 0 ] && [ ! -e /run/vscard/pam-alice ] && ! pgrep -x vscard-agent >/dev/null'
 
 # ---- close ------------------------------------------------------------------------
 pidA=$(sed -n 's/^pcscd_pid=//p' /run/vscard/s-alice/state)

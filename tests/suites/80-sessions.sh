@@ -22,8 +22,8 @@ done
 bash -n userspace/session/vscard-session ||
 	{ echo "FAIL: $tag: vscard-session has a syntax error"; exit 1; }
 if command -v shellcheck >/dev/null; then
-	if shellcheck userspace/session/vscard-session tests/sessions/vm-sessions.sh \
-	   tests/suites/80-sessions.sh; then
+	if shellcheck -x userspace/session/vscard-session tests/sessions/vm-sessions.sh \
+	   tests/sessions/users.sh tests/suites/80-sessions.sh; then
 		echo "PASS: $tag: shellcheck vscard-session and the suite"
 	else
 		echo "FAIL: $tag: shellcheck vscard-session and the suite"
