@@ -30,10 +30,11 @@ STATE_EMPTY, STATE_PRESENT = 0x10, 0x20
 class App:
     """A pcsc_app.py process: one PC/SC context, JSON lines."""
 
-    def __init__(self, prefix, logdir, name):
+    def __init__(self, prefix, logdir, name, script=None):
         self.name = name
         self.err = open(os.path.join(logdir, "app-%s.log" % name), "w")
-        self.p = subprocess.Popen(prefix + [PY, os.path.join(HERE, "pcsc_app.py")],
+        script = script or os.path.join(HERE, "pcsc_app.py")
+        self.p = subprocess.Popen(prefix + [PY, script],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=self.err, bufsize=0)
         self.buf = b""

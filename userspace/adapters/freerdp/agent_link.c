@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,14 @@
 #define EXIT_WAIT_MS		2000
 
 static const char adapter_name[] = "vscard-rdp-server (libfreerdp-server2)";
+
+static void link_free(struct agent_link *l)
+{
+	free(l->rxbuf);
+	free(l->reader);
+	l->rxbuf = NULL;
+	l->reader = NULL;
+}
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void exec_agent(int fd, char *const argv[])
@@ -45,6 +54,22 @@ static void exec_agent(int fd, char *const argv[])
 	_exit(127);
 }
 
+/* An empty link with its receive buffer; -1 without memory. */
+static int link_init(struct agent_link *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->pid = -1;
+	l->rxbuf = malloc(SVCFRAME_BUF_SIZE);
+	l->reader = calloc(1, sizeof(struct svcframe_reader));
+	if (!l->rxbuf || !l->reader) {
+		link_free(l);
+		return -1;
+	}
+	svcframe_reader_init(l->reader, l->rxbuf, SVCFRAME_BUF_SIZE);
+	return 0;
+}
+
 int agent_link_spawn(struct agent_link *l, const struct server_config *cfg)
 {
 	char pool[16], linger[24];
@@ -52,15 +77,8 @@ int agent_link_spawn(struct agent_link *l, const struct server_config *cfg)
 	int sv[2], n = 0, i;
 	pid_t pid;
 
-	memset(l, 0, sizeof(*l));
-	l->fd = -1;
-	l->pid = -1;
-	l->rxbuf = malloc(SVCFRAME_BUF_SIZE);
-	l->reader = calloc(1, sizeof(struct svcframe_reader));
-	if (!l->rxbuf || !l->reader)
-		goto fail;
-	svcframe_reader_init(l->reader, l->rxbuf, SVCFRAME_BUF_SIZE);
-
+	if (link_init(l))
+		return -1;
 	snprintf(pool, sizeof(pool), "%u", cfg->pool);
 	argv[n++] = (char *)cfg->agent;
 	argv[n++] = "--fd";
@@ -92,10 +110,86 @@ int agent_link_spawn(struct agent_link *l, const struct server_config *cfg)
 	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
 	return 0;
 fail:
-	free(l->rxbuf);
-	free(l->reader);
-	l->rxbuf = NULL;
-	l->reader = NULL;
+	link_free(l);
+	return -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One attempt: connect, then wait for the agent's HELLO; 1 on a refusal. */
+static int connect_once(struct agent_link *l, const char *path, int64_t until)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct svcframe_reader *r = l->reader;
+	struct pollfd pfd;
+	struct svcframe f;
+	uint8_t *space;
+	size_t room;
+	ssize_t n;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return 1;	/* not listening (yet or any more) */
+	}
+	svcframe_reader_init(r, l->rxbuf, SVCFRAME_BUF_SIZE);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		int left = (int)(until - now_ms());
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		room = svcframe_space(r, &space);
+		if (!room)
+			break;
+		n = read(fd, space, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return 1;	/* refused: the agent still has an adapter */
+		}
+		svcframe_commit(r, (size_t)n);
+		while ((rc = svcframe_next(r, &f)) == 1) {
+			if (f.type == SVCPORT_HELLO) {
+				l->fd = fd;
+				fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+				return 0;
+			}
+		}
+		if (rc < 0)
+			break;
+	}
+	close(fd);
+	return -1;
+}
+
+int agent_link_connect(struct agent_link *l, const char *path, int timeout_ms)
+{
+	struct timespec step = { 0, 100 * 1000 * 1000 };
+	int64_t until = now_ms() + timeout_ms;
+	int rc;
+
+	if (link_init(l))
+		return -1;
+	while ((rc = connect_once(l, path, until)) == 1 && now_ms() < until)
+		nanosleep(&step, NULL);
+	if (!rc)
+		return 0;
+	link_free(l);
 	return -1;
 }
 
@@ -276,8 +370,5 @@ void agent_link_close(struct agent_link *l)
 		}
 		l->pid = -1;
 	}
-	free(l->rxbuf);
-	free(l->reader);
-	l->rxbuf = NULL;
-	l->reader = NULL;
+	link_free(l);
 }

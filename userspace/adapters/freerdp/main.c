@@ -20,6 +20,7 @@
 #include "rdp_server.h"
 
 #define SHUTDOWN_WAIT_MS	15000
+#define DEFAULT_SLOTS		4
 
 static int signal_pipe[2] = { -1, -1 };
 
@@ -47,6 +48,13 @@ static void usage(FILE *f)
 "  --linger-ms MS         the agents' --linger-ms (slot kept for a reconnect)\n"
 "  --secret-file FILE     session-key secret, created if missing; keeps\n"
 "                         session keys stable across server restarts\n"
+"  --sessions             per-user sessions (root only): the RDP user name\n"
+"                         must be a local account (uid >= 1000); its\n"
+"                         connection gets vscard-session rdp-USER (a pool, a\n"
+"                         pcscd and an agent running as that user)\n"
+"  --slots N              --sessions: slots of a session's pool (default 4)\n"
+"  --session-cmd PATH     --sessions: vscard-session to run (default: next to\n"
+"                         this program, else /usr/local/sbin, /usr/sbin)\n"
 "  -v, --verbose          more log lines\n"
 "  -h, --help             this text\n"
 "\n"
@@ -79,32 +87,56 @@ static int parse_num(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-static const char *default_agent(char *buf, size_t len)
+/*
+ * The first executable of rel[] relative to this program's directory
+ * (installed side by side, or the build tree layout), else fallback.
+ */
+static const char *next_to_self(char *buf, size_t len, const char *const *rel, size_t n,
+				const char *fallback)
 {
 	char self[PATH_MAX - 64];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t got = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash;
+	size_t i;
 
-	if (n > 0) {
-		self[n] = 0;
+	if (got > 0) {
+		self[got] = 0;
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = 0;
-			/* Installed side by side, or the build tree layout. */
-			snprintf(buf, len, "%s/vscard-agent", self);
-			if (!access(buf, X_OK))
-				return buf;
-			snprintf(buf, len, "%s/../agent/vscard-agent", self);
-			if (!access(buf, X_OK))
-				return buf;
+			for (i = 0; i < n; i++) {
+				snprintf(buf, len, "%s/%s", self, rel[i]);
+				if (!access(buf, X_OK))
+					return buf;
+			}
 		}
 	}
-	return "/usr/sbin/vscard-agent";
+	return fallback;
+}
+
+static const char *default_agent(char *buf, size_t len)
+{
+	static const char *const rel[] = { "vscard-agent", "../agent/vscard-agent" };
+
+	return next_to_self(buf, len, rel, 2, "/usr/sbin/vscard-agent");
+}
+
+static const char *default_session_cmd(char *buf, size_t len)
+{
+	static const char *const rel[] = {
+		"vscard-session", "../../userspace/session/vscard-session",
+	};
+
+	if (next_to_self(buf, len, rel, 2, NULL))
+		return buf;
+	if (!access("/usr/local/sbin/vscard-session", X_OK))
+		return "/usr/local/sbin/vscard-session";
+	return "/usr/sbin/vscard-session";
 }
 
 enum {
 	OPT_BIND = 256, OPT_PORT, OPT_CERT, OPT_KEY, OPT_AGENT, OPT_AGENT_ARG, OPT_POOL,
-	OPT_LINGER, OPT_SECRET, OPT_TEST,
+	OPT_LINGER, OPT_SECRET, OPT_TEST, OPT_SESSIONS, OPT_SLOTS, OPT_SESSION_CMD,
 };
 
 static const struct option options[] = {
@@ -118,6 +150,9 @@ static const struct option options[] = {
 	{ "linger-ms", required_argument, NULL, OPT_LINGER },
 	{ "secret-file", required_argument, NULL, OPT_SECRET },
 	{ "test-mode", no_argument, NULL, OPT_TEST },
+	{ "sessions", no_argument, NULL, OPT_SESSIONS },
+	{ "slots", required_argument, NULL, OPT_SLOTS },
+	{ "session-cmd", required_argument, NULL, OPT_SESSION_CMD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -131,6 +166,7 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 	c->bind = "127.0.0.1";
 	c->port = 3389;
 	c->linger_ms = -1;
+	c->slots = DEFAULT_SLOTS;
 	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_BIND:
@@ -170,6 +206,17 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 			break;
 		case OPT_TEST:
 			c->test_mode = true;
+			break;
+		case OPT_SESSIONS:
+			c->sessions = true;
+			break;
+		case OPT_SLOTS:
+			if (parse_num(optarg, 1, 16, &v))
+				return -1;
+			c->slots = (uint32_t)v;
+			break;
+		case OPT_SESSION_CMD:
+			c->session_cmd = optarg;
 			break;
 		case 'v':
 			c->verbose++;
@@ -216,15 +263,32 @@ static int serve(struct server *srv)
 	sig_event = CreateFileDescriptorEvent(NULL, FALSE, FALSE, signal_pipe[0], WINPR_FD_READ);
 	if (!sig_event)
 		goto out;
-	srv_log("listening on %s:%u, agent %s, pool %u%s", srv->cfg.bind, srv->cfg.port,
-		srv->cfg.agent, srv->cfg.pool,
-		srv->cfg.test_mode ? "; TEST MODE: any credentials are accepted" : "");
+	if (srv->cfg.sessions)
+		srv_log("listening on %s:%u, per-user sessions (%s, %u slots), agent %s%s",
+			srv->cfg.bind, srv->cfg.port, srv->cfg.session_cmd, srv->cfg.slots,
+			srv->cfg.agent,
+			srv->cfg.test_mode ? "; TEST MODE: any credentials are accepted" : "");
+	else
+		srv_log("listening on %s:%u, agent %s, pool %u%s", srv->cfg.bind, srv->cfg.port,
+			srv->cfg.agent, srv->cfg.pool,
+			srv->cfg.test_mode ? "; TEST MODE: any credentials are accepted" : "");
 	for (;;) {
-		count = l->GetEventHandles(l, handles, MAXIMUM_WAIT_OBJECTS - 1);
+		DWORD wait = INFINITE;
+		int next;
+
+		count = l->GetEventHandles(l, handles, MAXIMUM_WAIT_OBJECTS - 2);
 		if (!count)
 			break;
 		handles[count++] = sig_event;
-		if (WaitForMultipleObjects(count, handles, FALSE, INFINITE) == WAIT_FAILED)
+		if (srv->cfg.sessions) {
+			handles[count++] = srv->users.wake;
+			/* Close the sessions whose linger has run out. */
+			usession_expire(srv, false);
+			next = usession_next_ms(srv);
+			if (next >= 0)
+				wait = (DWORD)next + 10;
+		}
+		if (WaitForMultipleObjects(count, handles, FALSE, wait) == WAIT_FAILED)
 			break;
 		if (WaitForSingleObject(sig_event, 0) == WAIT_OBJECT_0) {
 			srv_log("stopping");
@@ -242,6 +306,9 @@ static int serve(struct server *srv)
 		srv_log("connections still open after %d ms", SHUTDOWN_WAIT_MS);
 		rc = 1;
 	}
+	/* Every session this server opened, lingering or not, is closed. */
+	if (srv->cfg.sessions)
+		usession_expire(srv, true);
 out:
 	if (sig_event)
 		CloseHandle(sig_event);
@@ -254,7 +321,7 @@ int main(int argc, char **argv)
 	static struct server srv;
 	struct server_config *c = &srv.cfg;
 	struct generated_cert gen = { 0 };
-	char agent[PATH_MAX + 64];
+	char agent[PATH_MAX + 64], session_cmd[PATH_MAX + 64];
 	struct sigaction sa = { 0 };
 	int rc;
 
@@ -272,6 +339,20 @@ int main(int argc, char **argv)
 		c->agent = default_agent(agent, sizeof(agent));
 	if (access(c->agent, X_OK))
 		srv_log("warning: agent %s is not executable", c->agent);
+	if (c->sessions) {
+		/* vscard-session makes pools and starts processes as users. */
+		if (geteuid()) {
+			fprintf(stderr, "vscard-rdp-server: --sessions needs root (it runs"
+				" vscard-session for every user)\n");
+			return 2;
+		}
+		if (!c->session_cmd)
+			c->session_cmd = default_session_cmd(session_cmd, sizeof(session_cmd));
+		if (access(c->session_cmd, X_OK)) {
+			srv_log("%s is not executable (--session-cmd)", c->session_cmd);
+			return 2;
+		}
+	}
 	if (secret_load_or_create(c->secret_file, c->secret))
 		return 1;
 
@@ -294,6 +375,11 @@ int main(int argc, char **argv)
 		srv_log("self-signed certificate %s", gen.cert);
 	}
 	sessions_init(&srv.sessions);
+	pthread_mutex_init(&srv.users.lock, NULL);
+	pthread_cond_init(&srv.users.changed, NULL);
+	srv.users.wake = CreateEvent(NULL, FALSE, FALSE, NULL);
+	if (!srv.users.wake)
+		return 1;
 	rc = serve(&srv);
 	cert_cleanup(&gen);
 	return rc;

@@ -10,6 +10,10 @@
  *
  * The agent gets HELLO and CHANNEL_OPEN (with the session key) when the
  * connection is active, and CHANNEL_CLOSE before its socket is closed.
+ *
+ * With --sessions the agent is not started here: the RDP user name maps to
+ * a local account, usessions.c opens that user's vscard session (whose
+ * agent runs as the user) and the connection talks to the agent's socket.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -27,6 +31,7 @@
 #include "peer.h"
 
 #define MAX_HANDLES	32
+#define AGENT_CONNECT_MS 10000
 
 static BOOL peer_context_new(freerdp_peer *client, rdpContext *ctx)
 {
@@ -124,8 +129,8 @@ static BOOL open_rdpdr(struct peer *p)
 	const char *user = setting(s, FreeRDP_Username);
 	const char *domain = setting(s, FreeRDP_Domain);
 	const char *name = setting(s, FreeRDP_ClientHostname);
-	uint8_t key[RDPSRV_KEY_LEN];
-	char hex[2 * 8 + 1];
+	uint8_t key[RDPSRV_KEY_LEN], token[RDPSRV_KEY_LEN];
+	char hex[2 * 8 + 1], sock[256];
 	void *buf = NULL;
 	DWORD blen = 0;
 
@@ -134,9 +139,22 @@ static BOOL open_rdpdr(struct peer *p)
 			p->id, name);
 		return TRUE;
 	}
-	if (session_key_derive(p->srv->cfg.secret, user, domain, name, key) ||
-	    sessions_claim(&p->srv->sessions, p, key)) {
+	if (session_key_derive(p->srv->cfg.secret, user, domain, name, key)) {
 		srv_log("peer %u: no session key for client %s", p->id, name);
+		return FALSE;
+	}
+	/*
+	 * The claim: the session key, or with --sessions the user (one agent
+	 * per user serves one connection at a time; a second connection of
+	 * the same user takes the session over, as Windows RDS does).
+	 */
+	if (!p->srv->cfg.sessions)
+		memcpy(token, key, sizeof(token));
+	else if (session_key_derive(p->srv->cfg.secret, p->user, "vscard-user-session", "",
+				    token))
+		return FALSE;
+	if (sessions_claim(&p->srv->sessions, p, token)) {
+		srv_log("peer %u: the previous connection of this session did not end", p->id);
 		return FALSE;
 	}
 	key_hex(key, 8, hex, sizeof(hex));
@@ -153,7 +171,19 @@ static BOOL open_rdpdr(struct peer *p)
 	p->rdpdr_event = *(HANDLE *)buf;
 	WTSFreeMemory(buf);
 
-	if (agent_link_spawn(&p->agent, &p->srv->cfg)) {
+	if (p->srv->cfg.sessions) {
+		p->user_session = true;
+		if (usession_acquire(p->srv, p->user, sock, sizeof(sock))) {
+			srv_log("peer %u: no vscard session for %s: no smart cards", p->id,
+				p->user);
+			return TRUE;	/* the desktop still works, without cards */
+		}
+		if (agent_link_connect(&p->agent, sock, AGENT_CONNECT_MS)) {
+			srv_log("peer %u: the agent of session rdp-%s does not answer on %s",
+				p->id, p->user, sock);
+			return TRUE;
+		}
+	} else if (agent_link_spawn(&p->agent, &p->srv->cfg)) {
 		srv_log("peer %u: cannot start %s", p->id, p->srv->cfg.agent);
 		return TRUE;	/* the desktop still works, without cards */
 	}
@@ -164,8 +194,12 @@ static BOOL open_rdpdr(struct peer *p)
 		srv_log("peer %u: agent %d did not take the channel", p->id, (int)p->agent.pid);
 		return TRUE;
 	}
-	srv_log("peer %u: rdpdr open: user '%s' client '%s' session %s... agent pid %d",
-		p->id, user, name, hex, (int)p->agent.pid);
+	if (p->user_session)
+		srv_log("peer %u: rdpdr open: user '%s' client '%s' session %s... agent of"
+			" rdp-%s (%s)", p->id, user, name, hex, p->user, sock);
+	else
+		srv_log("peer %u: rdpdr open: user '%s' client '%s' session %s... agent pid %d",
+			p->id, user, name, hex, (int)p->agent.pid);
 	return TRUE;
 }
 
@@ -178,6 +212,21 @@ static BOOL on_post_connect(freerdp_peer *client)
 		p->addr, setting(s, FreeRDP_Username), setting(s, FreeRDP_Domain),
 		setting(s, FreeRDP_ClientHostname),
 		p->srv->cfg.test_mode ? " (test mode: credentials not checked)" : "");
+	if (p->srv->cfg.sessions) {
+		const char *rdp_user = setting(s, FreeRDP_Username), *why = "";
+		uid_t uid;
+
+		/* --test-mode: the RDP user name must be a local account. */
+		if (usession_map_user(rdp_user, &uid, &why)) {
+			srv_log("peer %u: logon refused: RDP user '%s' %s (--sessions maps an"
+				" RDP user name to the local account of that name, uid >= 1000)",
+				p->id, rdp_user, why);
+			return FALSE;
+		}
+		snprintf(p->user, sizeof(p->user), "%s", rdp_user);
+		srv_log("peer %u: RDP user '%s' is local user %s (uid %u)", p->id, rdp_user,
+			p->user, (unsigned int)uid);
+	}
 	return open_rdpdr(p);
 }
 
@@ -244,7 +293,10 @@ static void run(struct peer *p)
 
 			if (rc == -2)
 				break;	/* the client side failed */
-			if (rc < 0)
+			if (rc < 0 && p->user_session)
+				srv_log("peer %u: the agent of rdp-%s closed its channel; the"
+					" session goes on without smart cards", p->id, p->user);
+			else if (rc < 0)
 				srv_log("peer %u: agent %d closed its channel; the session"
 					" goes on without smart cards", p->id, (int)p->agent.pid);
 			/* Send what the writes queued. */
@@ -291,7 +343,13 @@ out:
 		agent_link_close(&p->agent);
 	if (p->agent_event)
 		CloseHandle(p->agent_event);
-	/* The agent is gone: its slots linger in the kernel, the key is free. */
+	/*
+	 * The agent is gone (or, with --sessions, has no adapter: its slots
+	 * linger in the kernel and so does the user's session), then the
+	 * claim is free for a reconnect.
+	 */
+	if (p->user_session)
+		usession_release(p->srv, p->user);
 	sessions_release(&p->srv->sessions, p);
 	freerdp_peer_free(client);
 	sessions_remove(&p->srv->sessions, p);	/* nobody signals p->stop now */

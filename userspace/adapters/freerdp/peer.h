@@ -16,7 +16,9 @@ struct peer {
 	freerdp_peer *client;
 	HANDLE stop;			/* manual-reset event: leave the loop */
 	bool key_claimed;		/* under the registry lock */
-	uint8_t key[RDPSRV_KEY_LEN];
+	uint8_t claim[RDPSRV_KEY_LEN];	/* the session key, or with --sessions a per-user token */
+	bool user_session;		/* --sessions: holds its user's vscard session */
+	char user[64];			/* --sessions: the local user */
 	HANDLE vcm;			/* WTS virtual channel manager */
 	HANDLE rdpdr;			/* the rdpdr channel, NULL if not joined */
 	HANDLE rdpdr_event;

@@ -5,7 +5,9 @@
  * session connects again while the old connection is still up (a client
  * that died without closing its socket, or a user who reconnects from a
  * new window), the new connection asks the old one to stop and waits for
- * it to hand its slots back to the kernel's linger state.
+ * it to hand its slots back to the kernel's linger state.  With --sessions
+ * the claim is per local user (one vscard session, one agent per user),
+ * so a second connection of the same user takes the session over.
  */
 #include <errno.h>
 #include <string.h>
@@ -59,7 +61,7 @@ static struct peer *holder_of(struct session_registry *r, const uint8_t *key)
 	struct peer *q;
 
 	for (q = r->peers; q; q = q->next)
-		if (q->key_claimed && !memcmp(q->key, key, RDPSRV_KEY_LEN))
+		if (q->key_claimed && !memcmp(q->claim, key, RDPSRV_KEY_LEN))
 			return q;
 	return NULL;
 }
@@ -92,7 +94,7 @@ int sessions_claim(struct session_registry *r, struct peer *p, const uint8_t *ke
 		}
 	}
 	if (!rc) {
-		memcpy(p->key, key, RDPSRV_KEY_LEN);
+		memcpy(p->claim, key, RDPSRV_KEY_LEN);
 		p->key_claimed = true;
 	}
 	pthread_mutex_unlock(&r->lock);
