@@ -187,6 +187,11 @@ check "bob: vscardctl unbind in alice's pool -> EPERM (status $s: $r)" \
 r=$(as bob "$ctl" show "$poolA" 0 2>&1); s=$?
 check "bob: vscardctl show of alice's slot -> ENOENT (status $s: $r)" \
 	eval '[ $s = 1 ] && grep -q "No such file or directory" <<<"$r"'
+r=$(as bob "$ctl" pool "$poolA" 2>&1); s=$?
+check "bob: vscardctl pool $poolA (alice's) -> ENOENT (status $s: $r)" \
+	eval '[ $s = 1 ] && grep -q "No such file or directory" <<<"$r"'
+r=$("$ctl" pool "$poolA" | awk 'NR == 2 { print $1 ":" $3 }')
+check "root: vscardctl pool $poolA -> its row, owner alice ($r)" test "$r" = "$poolA:2001"
 dumps=$(as bob "$ctl" slots; as bob "$ctl" pools; as bob "$ctl" --json slots; as bob "$ctl" --json pools)
 check "bob: vscardctl slots/pools dumps show only his pool" \
 	eval '! grep -Eq "^$poolA |\"pool\": ?$poolA[,}]" <<<"$dumps" && grep -q "bob'"'"'s Reader" <<<"$dumps"'

@@ -12,6 +12,7 @@ static void usage(FILE *f)
 "usage: vscardctl [--json] COMMAND [ARGS]\n"
 "\n"
 "  pools                         list pools\n"
+"  pool POOL                     one pool (the row of pools)\n"
 "  slots [--pool N]              list slots (of one pool)\n"
 "  show POOL SLOT                show everything about one slot\n"
 "  unbind POOL SLOT              end a slot's binding or linger now\n"
@@ -100,6 +101,26 @@ static int cmd_pools(struct ctl *c, int argc, char **argv)
 	err = vscard_nl_pool_dump(c->nl, each_pool, c);
 	json_close(c);
 	return err ? fail(c, "pools", err) : 0;
+}
+
+static int cmd_pool(struct ctl *c, int argc, char **argv)
+{
+	struct vscard_attrs a;
+	uint32_t pool;
+	int err;
+
+	if (argc != 2 || parse_u32(argv[1], &pool))
+		return VSCARDCTL_USAGE;
+	err = vscard_nl_pool_get(c->nl, pool, &a);
+	if (err)
+		return fail(c, "pool", err);
+	json_open(c);
+	if (!c->json)
+		ctl_print_pool_header(c);
+	each_pool(&a, c);
+	json_close(c);
+	vscard_attrs_release(&a);
+	return 0;
 }
 
 static int cmd_slots(struct ctl *c, int argc, char **argv)
@@ -226,6 +247,7 @@ static const struct {
 } commands[] = {
 	{ "pools", cmd_pools, 0 },
 	{ "slots", cmd_slots, 0 },
+	{ "pool", cmd_pool, 0 },
 	{ "show", cmd_show, 0 },
 	{ "unbind", cmd_unbind, 0 },
 	{ "monitor", cmd_monitor, VSCARD_NL_EVENTS },
