@@ -46,9 +46,9 @@ case "${1:-}" in
 *) log "unknown option $1"; exit 2 ;;
 esac
 
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
 apt() {
-	local sudo=
-	[ "$(id -u)" = 0 ] || sudo=sudo
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get "$@"
 }
 
@@ -140,14 +140,17 @@ if [ "$mode" = install ]; then
 		prc=/usr/sbin/policy-rc.d
 		own_prc=0
 		if [ ! -e "$prc" ]; then
-			printf '#!/bin/sh\n# scripts/build-xrdp.sh: no service starts during the install\nexit 101\n' >"$prc"
-			chmod 755 "$prc"
+			printf '#!/bin/sh\n# scripts/build-xrdp.sh: no service starts during the install\nexit 101\n' |
+				$sudo tee "$prc" >/dev/null
+			$sudo chmod 755 "$prc"
 			own_prc=1
 		fi
 		rc=0
+		# apt resolves the package's dependencies; dpkg -i then installs
+		# these exact bits even when the same version is installed.
 		{ apt install -y -q --no-install-recommends "$deb" &&
-		  dpkg -i "$deb"; } >"$cache/xrdp/install.log" 2>&1 || rc=$?
-		[ "$own_prc" = 0 ] || rm -f "$prc"
+		  $sudo dpkg -i "$deb"; } >"$cache/xrdp/install.log" 2>&1 || rc=$?
+		[ "$own_prc" = 0 ] || $sudo rm -f "$prc"
 		if [ "$rc" != 0 ]; then
 			cat "$cache/xrdp/install.log" >&2
 			log "installing $deb failed"
