@@ -8,7 +8,9 @@
 # SmartcardExternal=true chansrv hands the client's smart-card device to
 # the agent socket (a scripted stub agent, tests/xrdp/stub_agent.py) while
 # drives keep working; with the switch off the same build behaves as stock
-# xrdp.  See tests/xrdp/xrdp_e2e.py.
+# xrdp; then a third user's session uses the real vscard-agent of her
+# vscard session (vscard-session pam --agent) and her PC/SC application
+# exchanges APDUs with the client's card.  See tests/xrdp/xrdp_e2e.py.
 kernel=6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -26,8 +28,29 @@ for tool in xfreerdp Xvfb Xvnc pcscd nsenter unshare setpriv /usr/bin/vicc; do
 	command -v "$tool" >/dev/null ||
 		{ echo "FAIL: $tag: $tool missing (scripts/install-deps.sh)"; exit 1; }
 done
+# The real agent's phase (carol): vscard.ko for the VM kernel, a private
+# copy (build/kmod/ is shared with other suites), and the userspace build.
+ko=
+kmod=$O/xrdp/kmod-$kernel
+mkdir -p "$kmod"
+rm -f "$kmod/vscard.ko"
+if [ -x "$O/agent/vscard-agent" ] && [ -e "$O/ifd/libifdvscard.so" ] &&
+   [ -x "$O/vscardctl/vscardctl" ]; then
+	for _ in 1 2 3; do
+		kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
+			cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" && break
+		sleep 5
+	done
+	if [ -f "$kmod/vscard.ko" ]; then
+		ko=$kmod/vscard.ko
+	else
+		echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
+	fi
+else
+	echo "FAIL: $tag: vscard-agent, libifdvscard.so or vscardctl not built (make userspace)"
+fi
 tests/vm/run.sh --kernel "$kernel" --timeout 1500 --mem 2048 --name "$tag" -- \
-	env TAG="$tag" /usr/bin/python3 "$top/tests/xrdp/xrdp_e2e.py"
+	env TAG="$tag" O="$O" VSCARD_KO="$ko" /usr/bin/python3 "$top/tests/xrdp/xrdp_e2e.py"
 rc=$?
 case $rc in
 0) echo "PASS: $tag: no kernel splat on the console" ;;

@@ -27,13 +27,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 from common import Results, Xvfb, stop, wait_for  # noqa: E402
-from scene import Scene  # noqa: E402
+from scene import VICC_ATR, App, Scene, present_readers, wait_present  # noqa: E402
 
 TAG = os.environ.get("TAG", "xrdp")
 R = Results(TAG)
 WORK = "/tmp/x85"
 LOGS = os.path.join(os.environ.get("VM_OUT") or WORK, "xrdp-logs")
-USERS = {"alice": (2001, "alice-85-pw"), "bob": (2002, "bob-85-pw")}
+USERS = {"alice": (2001, "alice-85-pw"), "bob": (2002, "bob-85-pw"),
+         "carol": (2003, "carol-85-pw")}
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("O", os.path.join(TOP, "build"))
+SELECT = "00a4000c023f00"
+VERIFY = "002000000431323334"
 CLIENT_A = "vm-client-a"
 CLIENT_LONG = "vm-client-with-a-rather-long-name-for-the-session-key-rule"
 SHARE_TEXT = "vscard suite 85: a file on the client's drive\n"
@@ -240,7 +245,8 @@ class Rig:
             sh("chpasswd", input="%s:%s\n" % (name, pw))
         ok = all(pwd.getpwnam(n).pw_uid == u for n, (u, _) in USERS.items()) and \
             all(os.path.isdir("/home/" + n) for n in USERS)
-        return R.check(ok, "local users alice (2001) and bob (2002) with passwords and homes")
+        return R.check(ok, "local users alice (2001), bob (2002), carol (2003) with passwords "
+                       "and homes")
 
     def configure(self, external):
         smartcard = ("SmartcardExternal=true\n"
@@ -328,10 +334,18 @@ class Rig:
             stop(p, signal.SIGKILL)
         if self.scene:
             self.scene.stop()
+        if getattr(self, "carol_session", False):
+            sh("cp /run/vscard/pam-carol/agent.log %s/carol-agent.log" % LOGS)
+            r = sh("PAM_TYPE=close_session PAM_USER=carol vscard-session pam --agent")
+            R.check(r.returncode == 0 and not os.path.exists("/run/vscard/pam-carol"),
+                    "real agent: carol's vscard session closes", r.stdout[-300:])
         if self.x:
             self.x.close()
         for p in reversed(self.procs):
             stop(p)
+        if getattr(self, "rmmod", False):
+            ok = wait_for(lambda: sh("rmmod vscard").returncode == 0, 20, step=1)
+            R.check(ok, "real agent: rmmod vscard after everything stopped")
         for u in USERS:
             for path in ("/home/%s/.local/share/xrdp" % u, "/home/%s/session-env.txt" % u):
                 sh("cp -r %s %s/%s-%s 2>/dev/null" % (path, LOGS, u, os.path.basename(path)))
@@ -497,12 +511,63 @@ def check_stock(rig):
     rig.clients.remove(client)
 
 
+def check_real_agent(rig):
+    """carol, SmartcardExternal=true, with the real vscard-agent of her
+    vscard session (vscard-session pam --agent): a PC/SC application of
+    hers sees the client's vicc card and exchanges APDUs with it."""
+    ko = os.environ.get("VSCARD_KO")
+    if not ko:
+        R.skip("real agent", "VSCARD_KO not given")
+        return
+    r = sh("insmod %s slots=4 && "
+           "install -m 0755 %s/userspace/session/vscard-session /usr/local/sbin/vscard-session && "
+           "install -m 0755 %s/vscardctl/vscardctl /usr/local/bin/vscardctl && "
+           "install -m 0755 %s/agent/vscard-agent /usr/local/sbin/vscard-agent && "
+           "%s/userspace/ifd/install.sh %s/ifd/libifdvscard.so"
+           % (ko, TOP, BUILD, BUILD, TOP, BUILD))
+    if not R.check(r.returncode == 0, "real agent: vscard.ko loaded, vscard-session, agent "
+                   "and IFD handler installed", r.stdout[-300:]):
+        return
+    rig.rmmod = True
+    r = sh("PAM_TYPE=open_session PAM_USER=carol vscard-session pam --slots 2 --agent")
+    sock = "/run/vscard/pam-carol/user/agent.sock"
+    csock = "/run/vscard/pam-carol/user/pcscd/pcscd.comm"
+    if not R.check(r.returncode == 0 and os.path.exists(sock) and os.path.exists(csock),
+                   "real agent: carol's vscard session (pam --agent) listens on %s" % sock,
+                   r.stdout[-300:]):
+        return
+    rig.carol_session = True
+    rig.configure(True)
+    client, ok = login(rig, "carol", "vm-client-c", "xfreerdp-carol.log",
+                       lambda: procs_of("carol", "xrdp-chansrv"))
+    direct = rig.scene.client_app("direct")
+    d = [direct.apdu(a) for a in (SELECT, VERIFY)] if direct.call("connect Virtual PCD 00 00") \
+        else None
+    direct.call("disconnect")
+    app = App(as_user("carol", ["env", "PCSCLITE_CSOCK_NAME=" + csock]), LOGS, "carol")
+    rig.scene.apps.append(app)
+    reader = wait_present(app, VICC_ATR, timeout=180)
+    R.check(reader is not None and reader.startswith("vscard"),
+            "real agent: carol's PC/SC application sees the client's vicc card in a vscard "
+            "reader (%s)" % reader, str(present_readers(app)))
+    if reader:
+        r = app.call("connect " + reader)
+        via = [app.apdu(a) for a in (SELECT, VERIFY)] if r and r.get("rv") == 0 else None
+        app.call("disconnect")
+        R.check(via is not None and d is not None and via == d and via[0] == "9000",
+                "real agent: APDUs from carol's session return the same bytes as sent to "
+                "vicc on the client side", "%s vs %s" % (via, d))
+    stop(client, signal.SIGKILL)
+    rig.clients.remove(client)
+
+
 def main():
     rig = Rig()
     try:
         if rig.setup():
             check_external(rig)
             check_stock(rig)
+            check_real_agent(rig)
     except Exception as e:  # a broken scene is one failure, with the reason
         R.check(False, "scene", repr(e))
     finally:
