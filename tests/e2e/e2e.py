@@ -4,12 +4,17 @@
 
   e2e.py check   the assertions of issue 6 (PASS:/FAIL: lines)
   e2e.py bench   APDU round trip through vscard vs. straight to vicc
+  e2e.py bench-opensc   pkcs11-tool -L / --list-objects through vscard vs.
+                 on the client side, against the PIV card pivcc.py
   e2e.py demo    the same scene, narrated
 
 run.sh loads vscard.ko first and unloads it afterwards.
 """
+import glob
 import os
 import re
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -19,8 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Results, stop, wait_for  # noqa: E402
-from scene import (READER_A, READER_B, STATE_EMPTY, STATE_PRESENT, VICC_ATR,  # noqa: E402
-                   Scene, present_readers, wait_present)
+from scene import (PY, READER_A, READER_B, STATE_EMPTY, STATE_PRESENT, VICC_ATR,  # noqa: E402
+                   VPCD_PORT, Scene, present_readers, wait_present)
 
 TAG = os.environ.get("TAG", "e2e")
 R = Results(TAG)
@@ -167,7 +172,8 @@ def main():
     sc = Scene(logdir)
     try:
         sc.start()
-        {"check": check, "bench": bench, "demo": demo}[mode](sc)
+        {"check": check, "bench": bench, "bench-opensc": bench_opensc,
+         "demo": demo}[mode](sc)
     except Exception as e:  # a broken scene is one failure, with the reason
         R.check(False, "scene", repr(e))
     finally:
@@ -220,6 +226,248 @@ def bench(sc):
     print("bench-e2e: direct = client-side app -> client pcscd -> vpcd -> vicc;")
     print("bench-e2e: via vscard = server app -> pcscd -> libifdvscard -> vscard.ko -> "
           "vscard-agent -> vscard-rdp-server -> RDP -> xfreerdp -> client pcscd -> vicc")
+
+
+# ------------------------------------------------------------ bench-opensc ---
+# pcsc-lite's client -> pcscd message codes (winscard_msg.h), the first
+# 4-byte word after the size in each request header.
+PCSC_MSG = {1: "EstablishContext", 2: "ReleaseContext", 3: "ListReaders", 4: "Connect",
+            5: "Reconnect", 6: "Disconnect", 7: "BeginTransaction", 8: "EndTransaction",
+            9: "Transmit", 10: "Control", 11: "Status", 12: "GetStatusChange", 13: "Cancel",
+            14: "CancelTransaction", 15: "GetAttrib", 16: "SetAttrib", 17: "Version",
+            18: "GetReadersState", 19: "WaitReaderStateChange",
+            20: "StopWaitingReaderStateChange"}
+P11_CHECKS = {"-L": ("vscard PIV test",),
+              "--list-objects": ("Certificate Object", "CN=vscard PIV test",
+                                 "Public Key Object")}
+
+
+def pcsc_requests(path):
+    """Count the requests a program sent to pcscd, from `strace -f -xx -s 16
+    -e trace=sendto,close` output: {name: count}.  A request is an 8-byte
+    header (body size, command) then the body, in sendto()s on one socket;
+    Transmit and Control then send their buffer, whose length is in the
+    body (offset 12, resp. 8)."""
+    out, fds = {}, {}
+    pat = re.compile(r'(sendto|close)\((\d+)(?:, "((?:\\x[0-9a-f]{2})*)"(?:\.\.\.)?, (\d+))?')
+    for line in open(path):
+        m = pat.search(line)
+        if not m:
+            continue
+        call, fd = m.group(1), m.group(2)
+        if call == "close":
+            fds.pop(fd, None)
+            continue
+        if m.group(3) is None:
+            continue
+        raw, n = bytes.fromhex(m.group(3).replace("\\x", "")), int(m.group(4))
+        st = fds.get(fd)
+        if st and st["left"] > 0:
+            if st["extra"] is None:
+                xo = st["xoff"]
+                st["extra"] = int.from_bytes(raw[xo:xo + 4], "little") \
+                    if xo and len(raw) >= xo + 4 else 0
+            st["left"] -= n
+            if st["left"] <= 0 and st["extra"]:
+                st["left"], st["extra"] = st["extra"], 0
+            continue
+        if n != 8 or len(raw) < 8:
+            continue
+        size, cmd = int.from_bytes(raw[:4], "little"), int.from_bytes(raw[4:8], "little")
+        name = PCSC_MSG.get(cmd, "cmd%d" % cmd)
+        out[name] = out.get(name, 0) + 1
+        fds[fd] = {"left": size, "xoff": {9: 12, 10: 8}.get(cmd), "extra": None}
+    return out
+
+
+def descendants(pid):
+    """{pid: comm} of a process's descendants (from /proc)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+                comm = st[st.index("(") + 1:st.rindex(")")]
+                ppid = int(st[st.rindex(")") + 2:].split()[1])
+                kids.setdefault(ppid, []).append((int(d), comm))
+            except (OSError, ValueError):
+                pass
+    out, todo = {}, [pid]
+    while todo:
+        for k, comm in kids.get(todo.pop(), []):
+            out[k] = comm
+            todo.append(k)
+    return out
+
+
+def agent_issued(sc):
+    """RDPESC calls the agents have sent so far: SIGUSR1 makes each agent log
+    its stats line (to rdp-server.log); sum the last one of each."""
+    log = os.path.join(sc.logdir, "rdp-server.log")
+    agents = [p for p, c in descendants(sc.server.pid).items() if c == "vscard-agent"]
+
+    def lines():
+        with open(log, errors="replace") as f:
+            return [ln for ln in f if "stats: issued=" in ln]
+    before = len(lines())
+    for p in agents:
+        os.kill(p, signal.SIGUSR1)
+    if not agents or not wait_for(lambda: len(lines()) >= before + len(agents), 20):
+        return None
+    return sum(int(re.search(r"issued=(\d+)", ln).group(1))
+               for ln in lines()[-len(agents):])
+
+
+def kernel_requests():
+    """Requests vscard.ko has carried so far, all slots (sysfs stats)."""
+    total = 0
+    for p in glob.glob("/sys/class/vscard/*/stats/requests"):
+        with open(p) as f:
+            total += int(f.read())
+    return total
+
+
+def card_events(path):
+    with open(path, errors="replace") as f:
+        lines = f.read().splitlines()
+    return (sum(1 for ln in lines if ln.startswith("apdu ")),
+            sum(1 for ln in lines if ln.startswith("power ")))
+
+
+def p11(prefix, arg, trace=None):
+    """Run pkcs11-tool ARG (under strace into TRACE if given), check its
+    output, return its wall time."""
+    st = ["strace", "-f", "--seccomp-bpf", "-xx", "-s", "16", "-e", "trace=sendto,close",
+          "-o", trace] if trace else []
+    t0 = time.perf_counter()
+    p = subprocess.run(prefix + st + ["pkcs11-tool", arg], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300)
+    dt = time.perf_counter() - t0
+    missing = [w for w in P11_CHECKS[arg] if w not in p.stdout]
+    if p.returncode or missing:
+        raise RuntimeError("pkcs11-tool %s (%s): status %d, missing %s:\n%s" %
+                           (arg, "client side" if prefix else "via vscard", p.returncode,
+                            missing, p.stdout[-2000:]))
+    return dt
+
+
+# The agent keeps its remote transaction --txn-idle-ms (5000 by default)
+# after the last local request (agent.rst, "Transaction policy"): a
+# client-side run right after a run through vscard would wait for it.
+TXN_IDLE = 5.0 + 1.0
+
+
+def bench_opensc(sc):
+    """OpenSC's pkcs11-tool (-L, --list-objects) against the PIV card
+    pivcc.py on the client's vpcd slot 1: run on the client side (client
+    pcscd -> vpcd -> card) versus on the server side through vscard (server
+    pcscd -> libifdvscard -> vscard.ko -> agent -> RDP -> xfreerdp -> client
+    pcscd -> card).  Whole commands, process start included on both sides;
+    the sides take turns so host load hits both alike, a client-side run
+    only once the agent has released its transaction."""
+    import pivcc
+    n = int(os.environ.get("OPENSC_BENCH_N", "5"))
+    piv_atr = pivcc.atr().hex()
+    # Only the PIV card on the client: vicc leaves slot 0 (OpenSC would
+    # otherwise probe it with every driver on the direct side only).
+    sc.vicc.stop()
+    sc.minicc.stop()
+    card_log = os.path.join(sc.logdir, "pivcc.log")
+    sc.spawn([PY, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pivcc.py"),
+              "--port", str(VPCD_PORT + 1), "--log"], "pivcc.log", client_side=True)
+    cl, srv = sc.client_app("opensc"), sc.server_app("opensc")
+    if wait_present(cl, piv_atr, timeout=120) != READER_B:
+        raise RuntimeError("the PIV card is not in %s: %s" % (READER_B, present_readers(cl)))
+    sc.connect("alpha", READER_B)
+    reader = wait_present(srv, piv_atr)
+    if not reader:
+        raise RuntimeError("the PIV card did not appear on the server side")
+    # One APDU (GET DATA, discovery object: 20 bytes + 90 00) on both
+    # paths, for the cost of one round trip.
+    getdata = "00cb3fff035c017e00"
+    one = {}
+    for app, rd in ((cl, READER_B), (srv, reader)):
+        r = app.call("connect " + rd)
+        if not r or r.get("rv"):
+            raise RuntimeError("connect %s: %s" % (rd, r))
+        timed(app, getdata, 3)
+        one[app] = statistics.median(timed(app, getdata, 20))
+        app.call("disconnect")
+    apdu_direct, apdu_via = one[cl], one[srv]
+    time.sleep(TXN_IDLE)
+    direct, via = sc.nsenter(), []
+    rows = []
+    for arg in ("-L", "--list-objects"):
+        p11(direct, arg)                    # warm up (page cache, 9p)
+        p11(via, arg)
+        time.sleep(TXN_IDLE)
+        times = {"direct": [], "via": []}
+        for _ in range(n):
+            times["direct"].append(p11(direct, arg))
+            times["via"].append(p11(via, arg))
+            time.sleep(TXN_IDLE)
+        counts = {}
+        for name, prefix in (("direct", direct), ("via", via)):   # traced runs
+            trace = os.path.join(sc.logdir, "strace-%s%s.log" % (name, arg))
+            a0, p0 = card_events(card_log)
+            k0 = kernel_requests()
+            i0 = agent_issued(sc)
+            p11(prefix, arg, trace if shutil.which("strace") else None)
+            a1, p1 = card_events(card_log)
+            i1 = agent_issued(sc)
+            counts[name] = {"apdus": a1 - a0, "power": p1 - p0,
+                            "pcsc": pcsc_requests(trace) if os.path.exists(trace) else {},
+                            "kernel": kernel_requests() - k0,
+                            "rdpesc": None if i0 is None or i1 is None else i1 - i0}
+            time.sleep(TXN_IDLE if name == "via" else 0)
+        rows.append((arg, statistics.median(times["direct"]), statistics.median(times["via"]),
+                     times, counts))
+    report_opensc(n, rows, apdu_direct, apdu_via)
+
+
+def report_opensc(n, rows, apdu_direct, apdu_via):
+    pr("pkcs11-tool (OpenSC %s) against a PIV card (tests/e2e/pivcc.py), median of %d "
+       "runs, QEMU TCG (no KVM), 2 vCPUs", opensc_version(), n)
+    pr("%-15s %11s %15s %7s %10s   %s", "command", "direct(ms)", "via vscard(ms)", "ratio",
+       "added(ms)", "fastest runs: direct, via, ratio")
+    for arg, base, via, t, _c in rows:
+        lo, hi = min(t["direct"]), min(t["via"])
+        pr("%-15s %11.0f %15.0f %6.2fx %10.0f   %.0f, %.0f, %.2fx", arg, base * 1e3,
+           via * 1e3, via / base, (via - base) * 1e3, lo * 1e3, hi * 1e3, hi / lo)
+    pr("goal: ratio <= 1.2x")
+    one = apdu_via - apdu_direct
+    pr("one APDU round trip (GET DATA, 20 bytes back), median of 20: direct %.1f ms, "
+       "via vscard %.1f ms, added %.1f ms", apdu_direct * 1e3, apdu_via * 1e3, one * 1e3)
+    pr("round trips per command (one more run of each, pkcs11-tool under strace;"
+       " without strace no pcscd request counts):")
+    for arg, base, via, _t, c in rows:
+        d, v = c["direct"], c["via"]
+        pr("%s: APDUs at the card: %d direct, %d via vscard (power events %d, %d)",
+           arg, d["apdus"], v["apdus"], d["power"], v["power"])
+        for name, x in (("direct", d), ("via vscard", v)):
+            pr("%s: PC/SC requests to pcscd (%s): %d = %s", arg, name, sum(x["pcsc"].values()),
+               ", ".join("%s %d" % kv for kv in sorted(x["pcsc"].items(),
+                                                      key=lambda kv: (-kv[1], kv[0]))))
+        pr("%s: via vscard: %d vscard.ko requests, %s RDPESC calls to the client "
+           "(RDP round trips)", arg, v["kernel"], v["rdpesc"])
+        rt = v["rdpesc"] or v["apdus"]
+        pr("%s: added %.0f ms; %d RDP round trips x %.1f ms (one APDU's added cost) = %.0f ms",
+           arg, (via - base) * 1e3, rt, one * 1e3, rt * one * 1e3)
+    for arg, _b, _v, t, _c in rows:
+        pr("%s: all runs (ms): direct %s; via %s", arg,
+           " ".join("%.0f" % (x * 1e3) for x in t["direct"]),
+           " ".join("%.0f" % (x * 1e3) for x in t["via"]))
+
+
+def pr(fmt, *args):
+    print("bench-opensc: " + (fmt % args if args else fmt), flush=True)
+
+
+def opensc_version():
+    p = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "opensc"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return p.stdout.strip() or "?"
 
 
 def say(text=""):

@@ -13,6 +13,8 @@ APDUs: SELECT (00 A4 ..) -> 90 00; GET DATA 00 CA 01 00 -> the card's name
 The card's name is in its ATR's historical bytes, so two cards differ.
 
   minicc.py --port PORT --name NAME   (reconnects until killed)
+
+serve() and run() take any card's answer function (pivcc.py uses them).
 """
 import argparse
 import socket
@@ -50,17 +52,42 @@ def recv_exact(s, n):
     return buf
 
 
-def serve(s, name):
-    atr = atr_for(name)
+def serve(s, atr, respond, control=None, quickack=False):
+    """One vpcd connection: respond(apdu) -> R-APDU; control(code) is told
+    of power off (0), on (1) and reset (2).
+
+    quickack: vpcd writes a message's length and its bytes in two send()s,
+    so with Nagle on its side and delayed ACKs on ours every command waits
+    ~40 ms for the card's ACK.  TCP_QUICKACK (re-armed before every read:
+    the kernel clears it) sends the ACK at once, so the card answers in
+    microseconds, as a real one does, and benchmarks measure the path."""
     while True:
+        if quickack:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         (ln,) = struct.unpack(">H", recv_exact(s, 2))
+        if quickack:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         msg = recv_exact(s, ln)
         if ln == 1:
             if msg[0] == 4:
                 s.sendall(struct.pack(">H", len(atr)) + atr)
+            elif control:
+                control(msg[0])
             continue        # power off/on/reset: no reply
-        r = answer(msg, name)
+        r = respond(msg)
         s.sendall(struct.pack(">H", len(r)) + r)
+
+
+def run(port, atr, respond, control=None, quickack=False):
+    """Connect to vpcd's slot port, serve, reconnect, until killed."""
+    while True:
+        try:
+            s = socket.create_connection(("127.0.0.1", port))
+            if quickack:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            serve(s, atr, respond, control, quickack)
+        except (OSError, ConnectionError):
+            time.sleep(0.3)
 
 
 def main():
@@ -68,12 +95,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--name", default="minicc")
     a = ap.parse_args()
-    while True:
-        try:
-            s = socket.create_connection(("127.0.0.1", a.port))
-            serve(s, a.name)
-        except (OSError, ConnectionError):
-            time.sleep(0.3)
+    run(a.port, atr_for(a.name), lambda apdu: answer(apdu, a.name))
 
 
 if __name__ == "__main__":
