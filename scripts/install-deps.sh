@@ -24,7 +24,7 @@ pkgs=(
 	# xrdp sessions (suite 85, tests/xrdp): the session's X server, and
 	# fusermount for chansrv's drive redirection.  The patched xrdp's build
 	# dependencies come below, only while its cached build is missing.
-	tigervnc-standalone-server fuse3
+	tigervnc-standalone-server fuse3 rdesktop
 )
 
 missing() {
