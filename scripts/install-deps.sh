@@ -18,6 +18,7 @@ pkgs=(
 	trinity	# suite 47: syscall fuzzing of the binding file (tests/abi/vm-trinity.sh)
 	# PC/SC side
 	pcscd python3-pyscard pcsc-tools opensc
+	strace	# make bench-opensc: requests to pcscd
 	# RDP end to end
 	freerdp2-dev freerdp2-x11 xvfb xauth openssl
 	vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome

@@ -986,6 +986,41 @@ def test_connect_undecodable_disconnected():
             not c.contexts and not c.handles)
 
 
+def test_connect_undecodable_empty_context():
+    """rdesktop's ConnectW_Return leaves the handle's context empty (size 0,
+    NULL): a spoilt reply of that shape still names the handle, which is
+    disconnected on the context the ConnectW was sent on."""
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    bad = []
+
+    def hook(cid, call):
+        if call["ioctl"] == "ConnectW" and not bad:
+            before = set(c.handles)
+            c.reply_for(call)                           # a handle is made...
+            h = (set(c.handles) - before).pop()
+            bad.append((h, call["ctx"]))
+            out = NdrWriter().u32(0, 0, 0, 8).ref().u32(2).conf(h).finish()
+            c.complete(cid, b"\x02" + out[1:])         # ...the reply is spoilt
+            return "drop"
+        return None
+    c.hook = hook
+    d = power_up(a, c)
+    R.check("ConnectW reply with an empty context, undecodable: the request fails",
+            d and d[0][3] != "0", str(d))
+    c.pump(lambda: bad and bad[0][0] not in c.handles, 3)
+    R.check("... and its handle is disconnected on the ConnectW's own context",
+            bad and bad[0][0] not in c.handles
+            and any(x["card"] == bad[0][0] and x["ctx"] == bad[0][1]
+                    for x in c.calls_named("Disconnect")),
+            "%s %s" % (bad, list(c.handles)))
+    finish(a, "connect-empty-context")
+    drain_after_exit(a, c)
+    R.check("... nothing left on the client after the agent exits",
+            not c.contexts and not c.handles)
+
+
 def test_late_establish_released():
     a = Agent("--call-timeout-ms", "1000", *RETRY)
     c = FakeClient(a)

@@ -281,7 +281,9 @@ int esc_salvage_handle(const uint8_t *p, size_t len, struct esc_handle *h)
 	from_ctx(&h->ctx, &c.ctx);
 	h->card.len = c.cb <= ESC_BLOB_MAX ? c.cb : 0;
 	memcpy(h->card.b, c.v, h->card.len);
-	return h->ctx.len && h->card.len ? 0 : -EBADMSG;
+	/* rdesktop leaves the handle's context empty: the caller then uses
+	 * the context its ConnectW was sent on. */
+	return h->card.len ? 0 : -EBADMSG;
 }
 
 const char *esc_ioctl_name(uint32_t ioctl)

@@ -294,6 +294,8 @@ static void led_reply(struct scard_client *sc, const struct ct_entry *ce, uint32
 			e->named = true;
 		} else if (out && !esc_salvage_handle(out, out_len, &h)) {
 			/* Rejected reply, real handle: disconnect it at once. */
+			if (!h.ctx.len)
+				h.ctx = e->ctx;	/* rdesktop: empty, ours */
 			e->ctx = h.ctx;
 			e->card = h.card;
 			e->named = true;
