@@ -54,7 +54,8 @@ struct svcport_hdr {
 enum svcport_type {
 	/*
 	 * Both directions, first frame each side sends.  Payload: u32 version
-	 * (SVCPORT_VERSION), u32 flags (0), then the sender's name in UTF-8
+	 * (SVCPORT_VERSION), u32 flags (the agent: 0; the adapter: 0 or
+	 * SVCPORT_HELLO_DEVICE), then the sender's name in UTF-8
 	 * (rest of the payload, no NUL).
 	 */
 	SVCPORT_HELLO = 1,
