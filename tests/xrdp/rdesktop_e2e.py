@@ -1,0 +1,478 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""rdesktop 1.9.0 as a second RDP client, through the patched xrdp, into
+the real vscard-agent (suite 86; runs as root inside its VM; PASS:/FAIL:
+lines).
+
+The server side is suite 85's (tests/xrdp/xrdp_e2e.py, used by import and
+not changed here): xrdp and xrdp-sesman by hand, Xvnc sessions,
+SmartcardExternal=true with the default socket rule.  One local user,
+dave, whose vscard session is opened as PAM would (`vscard-session pam
+--agent`): chansrv hands the client's SCARD device to dave's vscard-agent.
+The client side is suite 75's scene (tests/e2e/scene.py): a private mount
+namespace with its own pcscd, vpcd and vicc; there `rdesktop -r scard`
+runs under Xvfb, so rdesktop's libpcsclite reaches the client pcscd.
+
+Checked: the card appears in dave's session, APDUs give the bytes the
+card gives on the client side, removal and insertion reach a waiting
+SCardGetStatusChange, a killed and restarted rdesktop gets the same slot
+back, and the client's pcscd holds no context of rdesktop's that the
+agent does not account for, and none once the agent is gone.
+
+How contexts are counted: pcsc-lite's client library opens one UNIX
+stream connection to pcscd.comm per SCardEstablishContext
+(ClientSetupSession) and closes it at SCardReleaseContext; pcscd's
+context list is its set of such connections (the "Too many context
+running" limit counts them).  rdesktop's scard.c maps each RDPESC
+EstablishContext 1:1 onto SCardEstablishContext and holds no context of
+its own after start-up.  So the contexts the server made rdesktop open
+are exactly rdesktop's sockets whose peer (sock_diag, `ss -x`) is a
+socket of the client pcscd: exact, per process, no debug log to parse,
+and independent of the agent's own bookkeeping, which it is compared
+with (the agent's stats line, client_contexts=N/16).
+"""
+import os
+import pwd
+import re
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
+sys.path.insert(0, HERE)
+from common import Results, Xvfb, stop, wait_for  # noqa: E402
+from scene import (READER_A, STATE_EMPTY, STATE_PRESENT, VICC_ATR, App, Scene,  # noqa: E402
+                   present_readers, wait_present)
+import xrdp_e2e as X  # noqa: E402  suite 85's helpers and templates
+
+TAG = os.environ.get("TAG", "rdesktop")
+R = Results(TAG)
+WORK = "/tmp/x86"
+LOGS = os.path.join(os.environ.get("VM_OUT") or WORK, "rdesktop-logs")
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("O", os.path.join(TOP, "build"))
+USER, UID, PASSWORD = "dave", 2004, "dave-86-pw"
+CLIENT = "vm-rdesktop"          # rdesktop -n: also its RDPDR client name
+SID = "pam-" + USER
+RUNDIR = "/run/vscard/" + SID
+CSOCK = RUNDIR + "/user/pcscd/pcscd.comm"
+SELECT = "00a4000c023f00"
+GET_CHALLENGE = "0084000008"
+VERIFY = "002000000431323334"
+
+
+def sh(cmd, **kw):
+    return X.sh(cmd, **kw)
+
+
+def comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def socket_inodes(pid):
+    out = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return out
+    for fd in fds:
+        try:
+            t = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]$", t)
+        if m:
+            out.add(int(m.group(1)))
+    return out
+
+
+def unix_peers():
+    """{inode: peer inode} of every connected UNIX socket (ss -x)."""
+    r = sh("ss -x -a -n -H")
+    peers = {}
+    for line in r.stdout.splitlines():
+        w = line.split()
+        # Netid State Recv-Q Send-Q LocalAddr LocalPort PeerAddr PeerPort
+        if len(w) >= 8 and w[5].isdigit() and w[7].isdigit():
+            peers[int(w[5])] = int(w[7])
+    return peers
+
+
+def client_pcscd(scene):
+    """The pid of the pcscd in the client side's mount namespace."""
+    try:
+        ns = os.readlink("/proc/%d/ns/mnt" % scene.holder.pid)
+    except OSError:
+        return None
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and comm(int(pid)) == "pcscd":
+            try:
+                if os.readlink("/proc/%s/ns/mnt" % pid) == ns:
+                    return int(pid)
+            except OSError:
+                pass
+    return None
+
+
+def contexts_of(pid, pcscd):
+    """Contexts process pid holds on the client pcscd: its sockets
+    connected to one of pcscd's (one per SCardEstablishContext)."""
+    if pid is None or pcscd is None:
+        return None
+    mine, theirs = socket_inodes(pid), socket_inodes(pcscd)
+    peers = unix_peers()
+    return sum(1 for i in mine if peers.get(i) in theirs)
+
+
+def pcscd_clients(pcscd):
+    """Every client connection of the client pcscd (all programs)."""
+    theirs = socket_inodes(pcscd)
+    peers = unix_peers()
+    return sum(1 for i in theirs if i in peers and peers[i] != 0 and peers[i] not in theirs)
+
+
+def agent_pid():
+    pids = X.procs_of(USER, "vscard-agent")
+    return pids[0] if pids else None
+
+
+def agent_stats():
+    """SIGUSR1: the agent logs its stats line; {key: value} of the new one."""
+    pid = agent_pid()
+    log = RUNDIR + "/agent.log"
+
+    def lines():
+        try:
+            with open(log, errors="replace") as f:
+                return [ln for ln in f if "stats: issued=" in ln]
+        except OSError:
+            return []
+    n = len(lines())
+    if pid is None:
+        return None
+    os.kill(pid, signal.SIGUSR1)
+    if not wait_for(lambda: len(lines()) > n, 20, step=0.2):
+        return None
+    return dict(re.findall(r"(\w+)=(\S+)", lines()[-1].split("stats:", 1)[1]))
+
+
+def ledger_contexts(st):
+    try:
+        return int(st["client_contexts"].split("/")[0])
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def tail(path, n=1200):
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - n))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return "(no %s)" % path
+
+
+class Rig:
+    def __init__(self):
+        self.procs = []
+        self.scene = None
+        self.x = None
+        self.client = None
+        self.session = False
+        self.rmmod = False
+        self.runs = 0
+
+    def spawn(self, argv, log):
+        p = subprocess.Popen(argv, stdout=open(os.path.join(LOGS, log), "ab"),
+                             stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        return p
+
+    def setup(self):
+        os.makedirs(WORK, exist_ok=True)
+        os.makedirs(LOGS, exist_ok=True)
+        os.chmod(LOGS, 0o777)
+        r = sh("dpkg-query -W -f='${Version}' xrdp")
+        R.check(r.returncode == 0 and "+vscard" in r.stdout,
+                "the patched xrdp is installed (%s)" % r.stdout.strip())
+        r = sh("rdesktop 2>&1 | head -2")
+        R.check("Version 1.9.0" in r.stdout, "the client is Debian's rdesktop 1.9.0",
+                r.stdout.strip())
+        try:
+            pwd.getpwnam(USER)
+        except KeyError:
+            sh("useradd --create-home --uid %d --user-group --shell /bin/sh %s" % (UID, USER))
+        sh("chpasswd", input="%s:%s\n" % (USER, PASSWORD))
+        if not R.check(pwd.getpwnam(USER).pw_uid == UID and os.path.isdir("/home/" + USER),
+                       "local user %s (%d) with a password and a home" % (USER, UID)):
+            return False
+        sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vscard-vm "
+           "-keyout %s/key.pem -out %s/cert.pem" % (WORK, WORK))
+        os.chmod(WORK + "/key.pem", 0o600)
+        with open(WORK + "/startwm.sh", "w") as f:
+            f.write(X.STARTWM)
+        os.chmod(WORK + "/startwm.sh", 0o755)
+        os.chmod(WORK, 0o755)
+        with open("/etc/xrdp/xrdp.ini", "w") as f:
+            f.write(X.XRDP_INI.format(work=WORK, logs=LOGS))
+        with open("/etc/xrdp/sesman.ini", "w") as f:
+            f.write(X.SESMAN_INI.format(
+                work=WORK, logs=LOGS, smartcard="SmartcardExternal=true\n"
+                "SmartcardSocket=/run/vscard/pam-%u/user/agent.sock"))
+        os.makedirs("/run/xrdp/sockdir", exist_ok=True)
+        os.chmod("/run/xrdp/sockdir", 0o3777)
+        sh("modprobe fuse; chmod 0666 /dev/fuse")
+        # rdesktop asks on stdin whether to trust an unknown certificate
+        # and stores the answer under $HOME: a private home, "yes".
+        self.home = WORK + "/rdhome"
+        os.makedirs(self.home, exist_ok=True)
+        with open(WORK + "/yes", "w") as f:
+            f.write("yes\n" * 4)
+        # dave's vscard session with its real agent, as PAM opens it.
+        ko = os.environ.get("VSCARD_KO")
+        if not R.check(bool(ko), "vscard.ko built for the VM kernel (VSCARD_KO)"):
+            return False
+        r = sh("insmod %s slots=4 && "
+               "install -m 0755 %s/userspace/session/vscard-session "
+               "/usr/local/sbin/vscard-session && "
+               "install -m 0755 %s/vscardctl/vscardctl /usr/local/bin/vscardctl && "
+               "install -m 0755 %s/agent/vscard-agent /usr/local/sbin/vscard-agent && "
+               "%s/userspace/ifd/install.sh %s/ifd/libifdvscard.so"
+               % (ko, TOP, BUILD, BUILD, TOP, BUILD))
+        if not R.check(r.returncode == 0, "vscard.ko loaded, vscard-session, the agent and "
+                       "the IFD handler installed", r.stdout[-300:]):
+            return False
+        self.rmmod = True
+        r = sh("PAM_TYPE=open_session PAM_USER=%s vscard-session pam --slots 2 --agent "
+               "--agent-arg=--log-level --agent-arg=debug" % USER)
+        sock = RUNDIR + "/user/agent.sock"
+        if not R.check(r.returncode == 0 and os.path.exists(sock) and os.path.exists(CSOCK),
+                       "%s's vscard session (pam --agent) listens on %s" % (USER, sock),
+                       r.stdout[-300:]):
+            return False
+        self.session = True
+        self.sesman = self.spawn(["xrdp-sesman", "--nodaemon"], "sesman.out")
+        self.xrdp = self.spawn(["xrdp", "--nodaemon"], "xrdp.out")
+        ok = wait_for(lambda: X.listening(3350) and X.listening(3389), 60, step=0.5)
+        if not R.check(ok, "xrdp-sesman and xrdp listen (3350, 3389)"):
+            return False
+        self.scene = Scene(LOGS)
+        self.scene.start_client_side()
+        self.x = Xvfb(LOGS)
+        return True
+
+    def connect(self):
+        """rdesktop in the client side's mount namespace (its libpcsclite
+        finds the client pcscd at /run/pcscd/pcscd.comm there)."""
+        self.runs += 1
+        cmd = ["rdesktop", "-u", USER, "-p", PASSWORD, "-n", CLIENT, "-r", "scard",
+               "-g", "800x600", "-a", "24", "-z", "127.0.0.1:3389"]
+        env = dict(os.environ, DISPLAY=self.x.display, HOME=self.home)
+        self.client = subprocess.Popen(
+            self.scene.nsenter() + cmd, env=env, stdin=open(WORK + "/yes"),
+            stdout=open(os.path.join(LOGS, "rdesktop-%d.log" % self.runs), "ab"),
+            stderr=subprocess.STDOUT)
+        return self.client
+
+    def kill_client(self):
+        stop(self.client, signal.SIGKILL)
+        self.client = None
+
+    def close_session(self):
+        if not self.session:
+            return None
+        self.session = False
+        sh("cp %s/agent.log %s/agent.log" % (RUNDIR, LOGS))
+        r = sh("PAM_TYPE=close_session PAM_USER=%s vscard-session pam --agent" % USER)
+        sh("cp %s/agent.log %s/agent.log 2>/dev/null" % (RUNDIR, LOGS))
+        return r
+
+    def stop(self):
+        if self.client:
+            self.kill_client()
+        if self.session:
+            self.close_session()
+        if self.scene:
+            self.scene.stop()
+        if self.x:
+            self.x.close()
+        for p in reversed(self.procs):
+            stop(p)
+        if self.rmmod:
+            ok = wait_for(lambda: sh("rmmod vscard").returncode == 0, 20, step=1)
+            R.check(ok, "rmmod vscard after everything stopped")
+        sh("cp -r /home/%s/.local/share/xrdp %s/chansrv-logs 2>/dev/null" % (USER, LOGS))
+
+
+def diagnose(rig):
+    """Why the card did not appear: the evidence, on stdout."""
+    print("--- %s: diagnosis" % TAG, flush=True)
+    print("rdesktop alive: %s" % (rig.client and rig.client.poll() is None), flush=True)
+    print("rdesktop output:\n" + tail(os.path.join(LOGS, "rdesktop-%d.log" % rig.runs)))
+    print("xrdp.log:\n" + tail(os.path.join(LOGS, "xrdp.log")))
+    for f in sorted(os.listdir("/home/%s/.local/share/xrdp" % USER)
+                    if os.path.isdir("/home/%s/.local/share/xrdp" % USER) else []):
+        print("chansrv %s:\n" % f + tail("/home/%s/.local/share/xrdp/%s" % (USER, f), 2500))
+    print("agent.log:\n" + tail(RUNDIR + "/agent.log", 3000), flush=True)
+
+
+def wait_reader_gone(app, reader, timeout):
+    return wait_for(lambda: reader not in present_readers(app), timeout, step=0.5)
+
+
+def run_apdus(app, reader):
+    r = app.call("connect " + reader)
+    if not r or r.get("rv"):
+        return None
+    out = [app.apdu(a) for a in (SELECT, GET_CHALLENGE, VERIFY)]
+    app.call("disconnect")
+    return out
+
+
+def check(rig):
+    sc = rig.scene
+    pcscd = client_pcscd(sc)
+    R.check(pcscd is not None, "the client side's own pcscd runs (pid %s)" % pcscd)
+    direct = sc.client_app("direct")
+    R.check(wait_present(direct, VICC_ATR, timeout=60) == READER_A,
+            "client side: vicc's card is present in %s" % READER_A,
+            str(present_readers(direct)))
+    d = run_apdus(direct, READER_A)
+    R.check(d is not None and d[0] == "9000" and d[1] and d[1].endswith("9000"),
+            "client side: vicc answers SELECT, GET CHALLENGE, VERIFY directly", str(d))
+    base = pcscd_clients(pcscd)
+
+    # --- login, the card in the session ---------------------------------
+    t0 = time.monotonic()
+    rig.connect()
+    app = App(X.as_user(USER, ["env", "PCSCLITE_CSOCK_NAME=" + CSOCK]), LOGS, "dave")
+    sc.apps.append(app)
+    up = wait_for(lambda: X.procs_of(USER, "Xvnc") and X.procs_of(USER, "xrdp-chansrv"),
+                  90, step=1)
+    R.check(bool(up), "rdesktop -u %s -p ... logs in through xrdp: Xvnc and xrdp-chansrv "
+            "run as %s" % (USER, USER),
+            "rdesktop alive=%s" % (rig.client.poll() is None))
+    reader = wait_present(app, VICC_ATR, timeout=120)
+    if not R.check(reader is not None and reader.startswith("vscard"),
+                   "rdesktop -r scard: the client's vicc card appears in a vscard reader of "
+                   "%s's session (%s, %.0f s after start)" % (USER, reader,
+                                                            time.monotonic() - t0),
+                   str(present_readers(app))):
+        diagnose(rig)
+        return
+    via = run_apdus(app, reader)
+    R.check(via is not None and d is not None and via[0] == d[0] == "9000",
+            "SELECT 3F00 through rdesktop: the same bytes as on the client side",
+            "%s vs %s" % (via, d))
+    R.check(via is not None and d is not None and len(via[1]) == len(d[1]) and
+            via[1].endswith("9000"),
+            "GET CHALLENGE through rdesktop: same length and status word as on the "
+            "client side", "%s vs %s" % (via, d))
+    R.check(via is not None and d is not None and via[2] == d[2],
+            "VERIFY through rdesktop: the same bytes as on the client side",
+            "%s vs %s" % (via, d))
+
+    # --- removal and insertion on the client ----------------------------
+    waiter = App(X.as_user(USER, ["env", "PCSCLITE_CSOCK_NAME=" + CSOCK]), LOGS,
+                 "dave-waiter")
+    sc.apps.append(waiter)
+    r = waiter.call("wait %s 0 0" % reader)
+    cur = (r or {}).get("state", 0) & ~0x2
+    waiter.send("wait %s %d 300000" % (reader, cur))
+    time.sleep(1)
+    sc.vicc.stop()
+    r = waiter.recv(90)
+    removed = bool(r and r.get("rv") == 0 and r["state"] & STATE_EMPTY and
+                   not r["state"] & STATE_PRESENT)
+    R.check(removed, "vicc stopped on the client: a GetStatusChange waiting in the session "
+            "sees the removal", str(r))
+    cur = (r or {}).get("state", 0) & ~0x2
+    waiter.send("wait %s %d 300000" % (reader, cur))
+    time.sleep(1)
+    sc.vicc.start()
+    r = waiter.recv(90)
+    R.check(bool(removed and r and r.get("rv") == 0 and r["state"] & STATE_PRESENT and
+                 r.get("atr") == VICC_ATR),
+            "vicc restarted: the same waiter sees the insertion with vicc's ATR", str(r))
+    via = run_apdus(app, reader)
+    R.check(via is not None and d is not None and via[0] == d[0] and via[2] == d[2],
+            "after the card change: APDUs give the client side's bytes again", str(via))
+
+    # --- contexts while rdesktop runs -----------------------------------
+    time.sleep(2)
+    st = agent_stats()
+    n = contexts_of(rig.client.pid, pcscd)
+    led = ledger_contexts(st)
+    R.check(n is not None and led is not None and n >= 1 and n == led and led <= 16,
+            "while in use: rdesktop holds %s contexts on the client pcscd, as many as the "
+            "agent's ledger (client_contexts=%s)" % (n, (st or {}).get("client_contexts")),
+            str(st))
+
+    # --- rdesktop killed and restarted ----------------------------------
+    rig.kill_client()
+    gone = wait_reader_gone(app, reader, 90)
+    R.check(gone, "rdesktop killed: the card leaves %s" % reader, str(present_readers(app)))
+    R.check(X.procs_of(USER, "Xvnc"), "%s's xrdp session stays, disconnected" % USER)
+    sessions_before = len(X.procs_of(USER, "Xvnc"))
+    rig.connect()
+    again = wait_present(app, VICC_ATR, timeout=150)
+    R.check(again == reader, "rdesktop restarted: the card is back in the same slot (%s)"
+            % again, str(present_readers(app)))
+    R.check(len(X.procs_of(USER, "Xvnc")) == sessions_before == 1,
+            "the restarted rdesktop reconnects to the disconnected xrdp session (one Xvnc)",
+            str(X.procs_of(USER, "Xvnc")))
+    via = run_apdus(app, reader) if again else None
+    R.check(via is not None and d is not None and via[0] == d[0] and via[2] == d[2],
+            "after the reconnect: APDUs give the client side's bytes", str(via))
+
+    # --- no leaked context ----------------------------------------------
+    for a in (waiter, app):
+        a.close()
+        sc.apps.remove(a)
+    time.sleep(3)
+    st = agent_stats()
+    n = contexts_of(rig.client.pid, pcscd)
+    led = ledger_contexts(st)
+    R.check(n is not None and led is not None and n == led and 1 <= n <= 10,
+            "idle after the reconnect: rdesktop holds %s contexts on the client pcscd, the "
+            "agent's ledger says %s (in use: at most 10)" % (n, (st or {}).get("client_contexts")),
+            str(st))
+    R.check(st is not None and st.get("monitor") == "watching" and st.get("gave_up") == "0",
+            "the agent's monitor is watching and never gave up (monitor=%s gave_up=%s)"
+            % ((st or {}).get("monitor"), (st or {}).get("gave_up")), str(st))
+    r = rig.close_session()
+    R.check(r is not None and r.returncode == 0 and not os.path.exists(RUNDIR),
+            "%s's vscard session closes (the agent exits)" % USER,
+            (r.stdout[-300:] if r else ""))
+    left = wait_for(lambda: contexts_of(rig.client.pid, pcscd) == 0, 20, step=0.5)
+    R.check(left and rig.client.poll() is None,
+            "the agent gone, rdesktop still connected: rdesktop holds no context on the "
+            "client pcscd (%s)" % contexts_of(rig.client.pid, pcscd))
+    rig.kill_client()
+    now = wait_for(lambda: pcscd_clients(pcscd) == base, 20, step=0.5)
+    R.check(now, "rdesktop gone: the client pcscd has exactly the connections it had "
+            "before rdesktop started (%d)" % base, str(pcscd_clients(pcscd)))
+
+
+def main():
+    rig = Rig()
+    try:
+        if rig.setup():
+            check(rig)
+    except Exception as e:  # a broken scene is one failure, with the reason
+        R.check(False, "scene", repr(e))
+        diagnose(rig)
+    finally:
+        rig.stop()
+    print("%s: %d passed, %d failed; logs in %s" % (TAG, R.passed, R.failed, LOGS), flush=True)
+    return 1 if R.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
