@@ -257,6 +257,9 @@ class Rig:
                        r.stdout[-300:]):
             return False
         self.session = True
+        # The agent's log (root 0600, gone with the session): followed
+        # into LOGS so that its shutdown stays readable.
+        self.spawn(["tail", "-n", "+1", "-F", RUNDIR + "/agent.log"], "agent.log")
         self.sesman = self.spawn(["xrdp-sesman", "--nodaemon"], "sesman.out")
         self.xrdp = self.spawn(["xrdp", "--nodaemon"], "xrdp.out")
         ok = wait_for(lambda: X.listening(3350) and X.listening(3389), 60, step=0.5)
@@ -288,10 +291,7 @@ class Rig:
         if not self.session:
             return None
         self.session = False
-        sh("cp %s/agent.log %s/agent.log" % (RUNDIR, LOGS))
-        r = sh("PAM_TYPE=close_session PAM_USER=%s vscard-session pam --agent" % USER)
-        sh("cp %s/agent.log %s/agent.log 2>/dev/null" % (RUNDIR, LOGS))
-        return r
+        return sh("PAM_TYPE=close_session PAM_USER=%s vscard-session pam --agent" % USER)
 
     def stop(self):
         if self.client:
