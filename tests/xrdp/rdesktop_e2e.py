@@ -169,6 +169,40 @@ def ledger_contexts(st):
         return None
 
 
+def establish_replies(path):
+    """rdesktop's EstablishContext completions as the agent received them
+    (its trace log: "device in (N bytes): HEX"; the 60-byte reply fits the
+    64 bytes it prints): [(CompletionId, OutputBufferLength,
+    ObjectBufferLength, accepted, hex)].  Layout: DR_DEVICE_IOCOMPLETION
+    header (CompletionId at 8), OutputBufferLength at 16, the RPCE type
+    header at 20, the private header's ObjectBufferLength at 28."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    sent, accepted, frames = set(), set(), {}
+    for ln in lines:
+        m = re.search(r"-> ESTABLISHCONTEXT CompletionId (\d+)", ln)
+        if m:
+            sent.add(int(m.group(1)))
+        m = re.search(r"<- ESTABLISHCONTEXT CompletionId (\d+) rc 0x00000000", ln)
+        if m:
+            accepted.add(int(m.group(1)))
+        m = re.search(r"device in \((\d+) bytes\): ([0-9a-f ]+)$", ln)
+        if m and int(m.group(1)) <= 64:
+            b = bytes.fromhex(m.group(2))
+            if len(b) >= 32:
+                frames[int.from_bytes(b[8:12], "little")] = b
+    out = []
+    for cid in sorted(sent):
+        b = frames.get(cid)
+        if b:
+            out.append((cid, int.from_bytes(b[16:20], "little"),
+                        int.from_bytes(b[28:32], "little"), cid in accepted, b[20:].hex()))
+    return out
+
+
 def tail(path, n=1200):
     try:
         with open(path, "rb") as f:
@@ -250,7 +284,7 @@ class Rig:
             return False
         self.rmmod = True
         r = sh("PAM_TYPE=open_session PAM_USER=%s vscard-session pam --slots 2 --agent "
-               "--agent-arg=--log-level --agent-arg=debug" % USER)
+               "--agent-arg=--log-level --agent-arg=trace" % USER)
         sock = RUNDIR + "/user/agent.sock"
         if not R.check(r.returncode == 0 and os.path.exists(sock) and os.path.exists(CSOCK),
                        "%s's vscard session (pam --agent) listens on %s" % (USER, sock),
@@ -310,6 +344,37 @@ class Rig:
         sh("cp -r /home/%s/.local/share/xrdp %s/chansrv-logs 2>/dev/null" % (USER, LOGS))
 
 
+def login(rig, ready, timeout=120):
+    """Start rdesktop and wait until ready() holds.  Under a loaded TCG VM
+    xrdp's VNC module sometimes reaches a new session's Xvnc before it
+    accepts (xrdp.log: "Error connecting to user session"; suite 85 sees
+    it with xfreerdp too): that client never gets its channels and is
+    replaced once, as suite 85 does.  Returns ready()'s value."""
+    xlog = os.path.join(LOGS, "xrdp.log")
+    mark = os.path.getsize(xlog) if os.path.exists(xlog) else 0
+
+    def vnc_failed():
+        try:
+            with open(xlog, "rb") as f:
+                f.seek(mark)
+                return b"Error connecting to user session" in f.read()
+        except OSError:
+            return False
+    rig.connect()
+    got = wait_for(lambda: ready() or vnc_failed(), timeout, step=1)
+    if got and not vnc_failed():
+        return got
+    got = ready()
+    if got:
+        return got
+    print("%s: rdesktop run %d not usable (%s); starting it again once" %
+          (TAG, rig.runs, "xrdp: Error connecting to user session" if vnc_failed()
+           else "nothing after %d s" % timeout), flush=True)
+    rig.kill_client()
+    rig.connect()
+    return wait_for(ready, timeout, step=1)
+
+
 def diagnose(rig):
     """Why the card did not appear: the evidence, on stdout."""
     print("--- %s: diagnosis" % TAG, flush=True)
@@ -350,15 +415,19 @@ def check(rig):
 
     # --- login, the card in the session ---------------------------------
     t0 = time.monotonic()
-    rig.connect()
     app = App(X.as_user(USER, ["env", "PCSCLITE_CSOCK_NAME=" + CSOCK]), LOGS, "dave")
     sc.apps.append(app)
-    up = wait_for(lambda: X.procs_of(USER, "Xvnc") and X.procs_of(USER, "xrdp-chansrv"),
-                  90, step=1)
-    R.check(bool(up), "rdesktop -u %s -p ... logs in through xrdp: Xvnc and xrdp-chansrv "
+
+    def vicc_reader():
+        for r, atr in present_readers(app).items():
+            if atr == VICC_ATR:
+                return r
+        return None
+    reader = login(rig, vicc_reader)
+    R.check(bool(X.procs_of(USER, "Xvnc") and X.procs_of(USER, "xrdp-chansrv")),
+            "rdesktop -u %s -p ... logs in through xrdp: Xvnc and xrdp-chansrv "
             "run as %s" % (USER, USER),
             "rdesktop alive=%s" % (rig.client.poll() is None))
-    reader = wait_present(app, VICC_ATR, timeout=120)
     if not R.check(reader is not None and reader.startswith("vscard"),
                    "rdesktop -r scard: the client's vicc card appears in a vscard reader of "
                    "%s's session (%s, %.0f s after start)" % (USER, reader,
@@ -377,6 +446,17 @@ def check(rig):
     R.check(via is not None and d is not None and via[2] == d[2],
             "VERIFY through rdesktop: the same bytes as on the client side",
             "%s vs %s" % (via, d))
+
+    # rdesktop's quirk the agent must accept (issue 15): scard.c writes the
+    # RPCE private header's ObjectBufferLength as pend - psize - 16, 8
+    # bytes short of the NDR body, then pads: at least 8 bytes follow the
+    # headers beyond what ObjectBufferLength claims.
+    est = establish_replies(os.path.join(LOGS, "agent.log"))
+    R.check(est and all(olen - 16 - obl >= 8 and ok for _c, olen, obl, ok, _h in est),
+            "rdesktop's EstablishContext replies (%d; OutputBufferLength/ObjectBufferLength "
+            "%s) claim fewer bytes than they carry, and the agent accepts each (e.g. %s)"
+            % (len(est), ", ".join("%d/%d" % (e[1], e[2]) for e in est),
+               est[0][4] if est else None), str(est)[:600])
 
     # --- removal and insertion on the client ----------------------------
     waiter = App(X.as_user(USER, ["env", "PCSCLITE_CSOCK_NAME=" + CSOCK]), LOGS,
@@ -420,8 +500,7 @@ def check(rig):
     R.check(gone, "rdesktop killed: the card leaves %s" % reader, str(present_readers(app)))
     R.check(X.procs_of(USER, "Xvnc"), "%s's xrdp session stays, disconnected" % USER)
     sessions_before = len(X.procs_of(USER, "Xvnc"))
-    rig.connect()
-    again = wait_present(app, VICC_ATR, timeout=150)
+    again = login(rig, vicc_reader)
     R.check(again == reader, "rdesktop restarted: the card is back in the same slot (%s)"
             % again, str(present_readers(app)))
     R.check(len(X.procs_of(USER, "Xvnc")) == sessions_before == 1,
