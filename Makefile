@@ -40,7 +40,8 @@ PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 USERSPACE_TARGETS :=
 TEST_TARGETS :=
 
-.PHONY: all deps module userspace tests check bench demo demo-module fuzz \
+.PHONY: all deps module userspace tests check bench demo demo-freerdp demo-module \
+	bench-xrdp fuzz \
 	clean checkpatch sparse help debug-kernel install install-userspace \
 	modules_install dkms-source dkms-install
 
@@ -49,11 +50,13 @@ all: module userspace
 help:
 	@echo "make            build vscard.ko (KDIR=$(KDIR)) and userspace"
 	@echo "make check      run every test suite; ends with 'N passed, N failed'"
-	@echo "make demo       the end-to-end scene in a VM: xfreerdp card -> server pcsc_scan"
+	@echo "make demo       in a VM: xfreerdp (card, drive) -> xrdp desktop: pcsc_scan, APDUs, files"
+	@echo "make demo-freerdp  the same card through vscard's FreeRDP test server"
 	@echo "make demo-module  boot a VM, load vscard.ko, show sysfs and /dev"
 	@echo "make install    vscard.ko (modules_install, KDIR) + userspace (PREFIX=$(PREFIX))"
 	@echo "make dkms-install  module source in /usr/src, built by DKMS for every kernel"
 	@echo "make bench      benchmarks, printed as ratios against a baseline"
+	@echo "make bench-xrdp APDU round trip in an xrdp session vs. client side and test server"
 	@echo "make fuzz       long fuzzing run of the agent's parsers"
 	@echo "tests/vm/run.sh --kernel 6.1 --shell   a shell in the test VM"
 	@echo "VSCARD_SUITES=<regex> make check       run only matching suites"
@@ -93,8 +96,18 @@ sparse:
 check: all tests
 	@tests/run-suites.sh
 
+# The scene on xrdp (tests/xrdp/demo.sh builds and installs the patched
+# xrdp as `make xrdp` does, cached) and on the FreeRDP test server.
 demo: deps
+	@tests/xrdp/demo.sh demo
+
+demo-freerdp: deps
 	@tests/e2e/demo.sh
+
+# Not a fragment's bench-* target, so not part of `make bench`: it needs
+# the xrdp build (XRDP_BENCH_N: APDUs per median, default 40).
+bench-xrdp: deps
+	@tests/xrdp/demo.sh bench
 
 # The short version: boot a VM, load vscard.ko, show sysfs and /dev.
 demo-module: deps
