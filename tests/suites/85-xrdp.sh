@@ -8,9 +8,11 @@
 # SmartcardExternal=true chansrv hands the client's smart-card device to
 # the agent socket (a scripted stub agent, tests/xrdp/stub_agent.py) while
 # drives keep working; with the switch off the same build behaves as stock
-# xrdp; then a third user's session uses the real vscard-agent of her
-# vscard session (vscard-session pam --agent) and her PC/SC application
-# exchanges APDUs with the client's card.  See tests/xrdp/xrdp_e2e.py.
+# xrdp; then with the real vscard-agent, opened by xrdp-sesman's PAM
+# session stack (pam_exec vscard-session pam --agent), carol's and dave's
+# PC/SC applications use their own client's card (APDUs, removal and
+# insertion, a reconnect keeping the context, two users at once) and their
+# logout leaves nothing.  See tests/xrdp/xrdp_e2e.py.
 kernel=6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1

@@ -14,6 +14,16 @@ namespace with its own pcscd, vpcd and a vicc card, and Debian's
 
 Then the same build with the switch off: bob's session starts and xrdp's
 own smart-card code runs as in stock xrdp.
+
+Then the real vscard-agent (issue 14's tests 1, 3, 4, 5, 6): the PAM
+service xrdp-sesman gets the admin guide's two lines (pam_exec
+vscard-session pam --agent, pam_env for PCSCLITE_CSOCK_NAME); carol's
+xfreerdp redirects only the client's vicc reader, dave's only its minicc
+reader.  carol's applications (her uid, her session's environment) see
+her card, exchange APDUs, see a removal and an insertion, and keep their
+context across a killed client and a reconnect to the disconnected
+session (same kernel slot, agent stats clean); dave sees only his card;
+both log out and PAM's close_session leaves nothing, rmmod included.
 """
 import hashlib
 import json
@@ -34,7 +44,7 @@ R = Results(TAG)
 WORK = "/tmp/x85"
 LOGS = os.path.join(os.environ.get("VM_OUT") or WORK, "xrdp-logs")
 USERS = {"alice": (2001, "alice-85-pw"), "bob": (2002, "bob-85-pw"),
-         "carol": (2003, "carol-85-pw")}
+         "carol": (2003, "carol-85-pw"), "dave": (2004, "dave-85-pw")}
 TOP = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("O", os.path.join(TOP, "build"))
 SELECT = "00a4000c023f00"
@@ -245,7 +255,8 @@ class Rig:
             sh("chpasswd", input="%s:%s\n" % (name, pw))
         ok = all(pwd.getpwnam(n).pw_uid == u for n, (u, _) in USERS.items()) and \
             all(os.path.isdir("/home/" + n) for n in USERS)
-        return R.check(ok, "local users alice (2001), bob (2002), carol (2003) with passwords "
+        return R.check(ok, "local users alice (2001), bob (2002), carol (2003), dave (2004) with "
+                       "passwords "
                        "and homes")
 
     def configure(self, external):
@@ -318,9 +329,13 @@ class Rig:
         self.x = Xvfb(LOGS)
         return True
 
-    def connect(self, user, client_name, log):
+    def connect(self, user, client_name, log, smartcard=None):
+        """xfreerdp for user; smartcard: redirect only the client readers
+        whose name starts with it (default: every reader)."""
         cmd = ["xfreerdp", "/v:127.0.0.1:3389", "/u:" + user, "/p:" + USERS[user][1],
-               "/sec:tls", "/cert:ignore", "/smartcard", "/drive:share," + WORK + "/share",
+               "/sec:tls", "/cert:ignore",
+               "/smartcard" + (":" + smartcard if smartcard else ""),
+               "/drive:share," + WORK + "/share",
                "/client-hostname:" + client_name, "/size:800x600", "/log-level:WARN"]
         env = dict(os.environ, DISPLAY=self.x.display)
         p = subprocess.Popen(self.scene.nsenter() + cmd, env=env,
@@ -334,11 +349,10 @@ class Rig:
             stop(p, signal.SIGKILL)
         if self.scene:
             self.scene.stop()
-        if getattr(self, "carol_session", False):
-            sh("cp /run/vscard/pam-carol/agent.log %s/carol-agent.log" % LOGS)
-            r = sh("PAM_TYPE=close_session PAM_USER=carol vscard-session pam --agent")
-            R.check(r.returncode == 0 and not os.path.exists("/run/vscard/pam-carol"),
-                    "real agent: carol's vscard session closes", r.stdout[-300:])
+        for u in getattr(self, "pam_users", ()):     # after a failure: close by hand
+            if os.path.exists("/run/vscard/pam-%s" % u):
+                sh("cp /run/vscard/pam-%s/agent.log %s/%s-agent.log" % (u, LOGS, u))
+                sh("PAM_TYPE=close_session PAM_USER=%s vscard-session pam" % u)
         if self.x:
             self.x.close()
         for p in reversed(self.procs):
@@ -351,7 +365,7 @@ class Rig:
                 sh("cp -r %s %s/%s-%s 2>/dev/null" % (path, LOGS, u, os.path.basename(path)))
 
 
-def login(rig, user, name, log, ready, timeout=150):
+def login(rig, user, name, log, ready, timeout=150, smartcard=None):
     """Connect, and wait until ready() holds.  Under a loaded TCG VM xrdp's
     VNC module sometimes reaches a new session's Xvnc before it accepts
     (xrdp.log: "VNC error 1 after security negotiation"): the client then
@@ -367,7 +381,7 @@ def login(rig, user, name, log, ready, timeout=150):
                 return b"Error connecting to user session" in f.read()
         except OSError:
             return False
-    client = rig.connect(user, name, log)
+    client = rig.connect(user, name, log, smartcard)
     if wait_for(lambda: ready() or vnc_failed(), timeout, step=1) and ready():
         return client, True
     print("%s: %s's session not usable (%s); connecting again once" %
@@ -375,7 +389,12 @@ def login(rig, user, name, log, ready, timeout=150):
            else "nothing after %d s" % timeout), flush=True)
     stop(client, signal.SIGKILL)
     rig.clients.remove(client)
-    client = rig.connect(user, name, log)
+    # A session whose start is slow (a PAM session module: the vscard
+    # session's pcscd and agent) has no channel server yet: a client
+    # reconnecting before it runs gets no channels either.
+    wait_for(lambda: procs_of(user, "xrdp-chansrv"), 90, step=1)
+    time.sleep(2)
+    client = rig.connect(user, name, log, smartcard)
     return client, bool(wait_for(ready, timeout, step=1))
 
 
@@ -511,15 +530,109 @@ def check_stock(rig):
     rig.clients.remove(client)
 
 
+PAM_LINES = """
+# suite 85: the user's vscard session (pool, pcscd, agent) with the xrdp session
+session optional pam_exec.so /usr/local/sbin/vscard-session pam --slots 2 --agent
+session optional pam_env.so readenv=0 user_readenv=0 conffile=/etc/security/vscard_env.conf
+"""
+PAM_ENV_CONF = "PCSCLITE_CSOCK_NAME DEFAULT=/run/vscard/pam-@{PAM_USER}/user/pcscd/pcscd.comm\n"
+CARD_B_ATR = "3b056361726442"       # tests/e2e/minicc.py --name cardB
+READER_A = "Virtual PCD 00 00"      # the client's vicc (carol's client)
+READER_B = "Virtual PCD 00 01"      # the client's minicc (dave's client)
+STATE_EMPTY, STATE_PRESENT = 0x10, 0x20
+RUNDIR = "/run/vscard"
+
+
+def vstate(user):
+    """/run/vscard/pam-USER/state (root's) as a dict."""
+    out = {}
+    try:
+        with open("%s/pam-%s/state" % (RUNDIR, user)) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                out[k] = v
+    except OSError:
+        pass
+    return out
+
+
+def chansrv_says(user, text):
+    """text is in one of the user's chansrv logs (~/.local/share/xrdp)."""
+    d = "/home/%s/.local/share/xrdp" % user
+    try:
+        for f in os.listdir(d):
+            if f.startswith("xrdp-chansrv") and text in open(os.path.join(d, f)).read():
+                return True
+    except OSError:
+        pass
+    return False
+
+
+def session_env(user):
+    """The environment vscard-session wrote for the user's session."""
+    env = {}
+    try:
+        with open("%s/pam-%s/env" % (RUNDIR, user)) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                if k:
+                    env[k] = v
+    except OSError:
+        pass
+    return env
+
+
+def user_app(user, name):
+    """A pcsc_app.py as the user with the session's environment."""
+    env = ["%s=%s" % kv for kv in sorted(session_env(user).items())]
+    return App(as_user(user, ["env"] + env), LOGS, name)
+
+
+def slots_of(pool):
+    """(minor, key_hash) of a pool's bound or lingering slots (vscardctl)."""
+    r = sh("vscardctl --json slots --pool %s 2>/dev/null" % pool)
+    try:
+        return sorted((s["minor"], s.get("key_hash")) for s in json.loads(r.stdout)
+                      if s.get("key_hash"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def agent_stats(user):
+    """SIGUSR1 to the user's agent; its newest stats: line as a dict."""
+    pid = vstate(user).get("agent_pid")
+    log = "%s/pam-%s/agent.log" % (RUNDIR, user)
+    try:
+        n = sum(1 for ln in open(log) if "stats:" in ln)
+        os.kill(int(pid), signal.SIGUSR1)
+    except (OSError, ValueError, TypeError):
+        return None
+
+    def newest():
+        lines = [ln for ln in open(log) if "stats:" in ln]
+        if len(lines) <= n:
+            return None
+        return dict(w.split("=", 1) for w in lines[-1].split("stats:", 1)[1].split()
+                    if "=" in w)
+    return wait_for(newest, 10, step=0.2)
+
+
+def waiter_next(app, reader, cur, timeout):
+    """Send a blocking GetStatusChange on reader from state cur."""
+    app.send("wait %s %d %d" % (reader, cur & ~0x2, timeout))
+
+
 def check_real_agent(rig):
-    """carol, SmartcardExternal=true, with the real vscard-agent of her
-    vscard session (vscard-session pam --agent): a PC/SC application of
-    hers sees the client's vicc card and exchanges APDUs with it."""
+    """SmartcardExternal=true with the real vscard-agent: sesman's PAM
+    session stack opens the user's vscard session (pam_exec vscard-session
+    pam --agent) and sets PCSCLITE_CSOCK_NAME (pam_env).  carol's client
+    redirects the vicc card, dave's the minicc card; issue 14's tests 1,
+    3, 4, 5 and 6 with each user's PC/SC applications."""
     ko = os.environ.get("VSCARD_KO")
     if not ko:
         R.skip("real agent", "VSCARD_KO not given")
         return
-    r = sh("insmod %s slots=4 && "
+    r = sh("insmod %s slots=8 && "
            "install -m 0755 %s/userspace/session/vscard-session /usr/local/sbin/vscard-session && "
            "install -m 0755 %s/vscardctl/vscardctl /usr/local/bin/vscardctl && "
            "install -m 0755 %s/agent/vscard-agent /usr/local/sbin/vscard-agent && "
@@ -529,36 +642,174 @@ def check_real_agent(rig):
                    "and IFD handler installed", r.stdout[-300:]):
         return
     rig.rmmod = True
-    r = sh("PAM_TYPE=open_session PAM_USER=carol vscard-session pam --slots 2 --agent")
-    sock = "/run/vscard/pam-carol/user/agent.sock"
-    csock = "/run/vscard/pam-carol/user/pcscd/pcscd.comm"
-    if not R.check(r.returncode == 0 and os.path.exists(sock) and os.path.exists(csock),
-                   "real agent: carol's vscard session (pam --agent) listens on %s" % sock,
-                   r.stdout[-300:]):
-        return
-    rig.carol_session = True
+    with open("/etc/pam.d/xrdp-sesman", "a") as f:
+        f.write(PAM_LINES)
+    with open("/etc/security/vscard_env.conf", "w") as f:
+        f.write(PAM_ENV_CONF)
     rig.configure(True)
+    rig.pam_users = ["carol", "dave"]
+    sock = "/run/vscard/pam-carol/user/agent.sock"
     client, ok = login(rig, "carol", "vm-client-c", "xfreerdp-carol.log",
-                       lambda: procs_of("carol", "xrdp-chansrv"))
+                       lambda: chansrv_says("carol", "smartcard external: channel open"),
+                       smartcard=READER_A)
+    st = vstate("carol")
+    if not R.check(ok and st.get("agent_pid") and os.path.exists(sock),
+                   "real agent: carol's xrdp login opens her vscard session through PAM "
+                   "(pam_exec vscard-session pam --agent): pool %s, agent on %s"
+                   % (st.get("pool"), sock), str(st)):
+        return
+    R.check(procs_of("carol", "vscard-agent") == [int(st["agent_pid"])],
+            "real agent: carol's agent runs as carol (pid %s)" % st["agent_pid"])
+    env = session_env("carol")
+    csock = env.get("PCSCLITE_CSOCK_NAME", "")
+    senv = wait_for(lambda: read_as("carol", "/home/carol/session-env.txt"), 30, step=1) or ""
+    R.check(csock and "PCSCLITE_CSOCK_NAME=%s\n" % csock in senv,
+            "real agent: carol's xrdp desktop has PCSCLITE_CSOCK_NAME=%s (pam_env)" % csock,
+            [ln for ln in senv.splitlines() if "PCSC" in ln])
+    # 1: APDUs through the session equal the same APDUs on the client side.
     direct = rig.scene.client_app("direct")
-    d = [direct.apdu(a) for a in (SELECT, VERIFY)] if direct.call("connect Virtual PCD 00 00") \
+    d = [direct.apdu(a) for a in (SELECT, VERIFY)] if direct.call("connect " + READER_A) \
         else None
     direct.call("disconnect")
-    app = App(as_user("carol", ["env", "PCSCLITE_CSOCK_NAME=" + csock]), LOGS, "carol")
+    app = user_app("carol", "carol")
     rig.scene.apps.append(app)
     reader = wait_present(app, VICC_ATR, timeout=180)
     R.check(reader is not None and reader.startswith("vscard"),
-            "real agent: carol's PC/SC application sees the client's vicc card in a vscard "
+            "1: carol's PC/SC application sees the client's vicc card in a vscard "
             "reader (%s)" % reader, str(present_readers(app)))
-    if reader:
-        r = app.call("connect " + reader)
-        via = [app.apdu(a) for a in (SELECT, VERIFY)] if r and r.get("rv") == 0 else None
-        app.call("disconnect")
-        R.check(via is not None and d is not None and via == d and via[0] == "9000",
-                "real agent: APDUs from carol's session return the same bytes as sent to "
-                "vicc on the client side", "%s vs %s" % (via, d))
+    if not reader:
+        return
+    r = app.call("connect " + reader)
+    via = [app.apdu(a) for a in (SELECT, VERIFY)] if r and r.get("rv") == 0 else None
+    app.call("disconnect")
+    R.check(via is not None and d is not None and via == d and via[0] == "9000",
+            "1: APDUs from carol's session return the same bytes as sent to vicc on the "
+            "client side", "%s vs %s" % (via, d))
+    # 3: removal and insertion on the client reach a waiting app.
+    waiter = user_app("carol", "carol-waiter")
+    rig.scene.apps.append(waiter)
+    r = waiter.call("wait %s 0 0" % reader)
+    cur = (r or {}).get("state", 0)
+    R.check(r and r.get("rv") == 0 and cur & STATE_PRESENT,
+            "3: carol's waiting application (its own context) sees her card", str(r))
+    waiter_next(waiter, reader, cur, 300000)
+    time.sleep(1)
+    rig.scene.vicc.stop()
+    r = waiter.recv(180)
+    removed = bool(r and r.get("rv") == 0 and r["state"] & STATE_EMPTY)
+    R.check(removed, "3: vicc stopped on the client: carol's blocked SCardGetStatusChange "
+            "sees the removal", str(r))
+    waiter_next(waiter, reader, (r or {}).get("state", 0), 300000)
+    time.sleep(1)
+    rig.scene.vicc.start()
+    r = waiter.recv(180)
+    R.check(bool(removed and r and r.get("rv") == 0 and r["state"] & STATE_PRESENT and
+                 r.get("atr") == VICC_ATR),
+            "3: vicc started again: the same waiter sees the insertion (vicc's ATR)", str(r))
+    # 4: xfreerdp killed, a new one reconnects to the disconnected session.
+    pool = st.get("pool")
+    before = slots_of(pool)
+    s0 = agent_stats("carol")
+    waiter_next(waiter, reader, (r or {}).get("state", 0), 300000)
+    time.sleep(1)
     stop(client, signal.SIGKILL)
     rig.clients.remove(client)
+    r = waiter.recv(120)
+    gone = bool(r and r.get("rv") == 0 and r["state"] & STATE_EMPTY)
+    R.check(gone, "4: carol's xfreerdp killed: her blocked waiter sees the card leave "
+            "(no SCARD_E_* error)", str(r))
+    R.check(procs_of("carol", "Xvnc") and vstate("carol").get("agent_pid") == st["agent_pid"],
+            "4: carol's xrdp session and her agent stay while she is disconnected")
+    waiter_next(waiter, reader, (r or {}).get("state", 0), 300000)
+    t0 = time.monotonic()
+    client = rig.connect("carol", "vm-client-c", "xfreerdp-carol-2.log", READER_A)
+    r = waiter.recv(240)
+    R.check(bool(gone and r and r.get("rv") == 0 and r["state"] & STATE_PRESENT and
+                 r.get("atr") == VICC_ATR),
+            "4: a new xfreerdp reconnects to carol's disconnected session (%.0f s): the "
+            "same waiter, same context, sees her card again in %s"
+            % (time.monotonic() - t0, reader), str(r))
+    after = slots_of(pool)
+    R.check(before and after == before,
+            "4: the same kernel slot after the reconnect (vscardctl: minor, key hash) "
+            "%s -> %s" % (before, after))
+    r = waiter.call("connect " + reader)
+    ok = r and r.get("rv") == 0 and waiter.apdu(SELECT) == "9000"
+    waiter.call("disconnect")
+    R.check(ok, "4: the waiter exchanges APDUs with the context it kept", str(r))
+    s1 = agent_stats("carol")
+    keys = ("unknown", "wrong_device", "bad_frames")
+    R.check(s0 and s1 and all(s1.get(k) == "0" for k in keys) and
+            int(s1.get("devices_added", 0)) > int(s0.get("devices_added", 0)),
+            "4: the agent's stats: no completion misattributed (late %s, unknown %s, "
+            "wrong_device %s, bad_frames %s; devices_added %s -> %s)"
+            % tuple([(s1 or {}).get(k) for k in ("late",) + keys] +
+                    [(s0 or {}).get("devices_added"), (s1 or {}).get("devices_added")]),
+            "%s / %s" % (s0, s1))
+    # 5: dave logs in at the same time, his client redirecting the other card.
+    dsock = "/run/vscard/pam-dave/user/agent.sock"
+    dclient, ok = login(rig, "dave", "vm-client-d", "xfreerdp-dave.log",
+                        lambda: chansrv_says("dave", "smartcard external: channel open"),
+                        smartcard=READER_B)
+    dst = vstate("dave")
+    R.check(ok and dst.get("pool") and dst.get("pool") != pool and os.path.exists(dsock),
+            "5: dave's xrdp login opens his own vscard session (pool %s, carol's %s)"
+            % (dst.get("pool"), pool), str(dst))
+    dapp = user_app("dave", "dave")
+    rig.scene.apps.append(dapp)
+    dreader = wait_present(dapp, CARD_B_ATR, timeout=180)
+    R.check(dreader is not None, "5: dave's application sees his client's card (minicc, "
+            "ATR %s) in %s" % (CARD_B_ATR, dreader), str(present_readers(dapp)))
+    pc, pd = present_readers(app), present_readers(dapp)
+    R.check(list(pc.values()) == [VICC_ATR] and list(pd.values()) == [CARD_B_ATR],
+            "5: each session sees only its own card (carol %s, dave %s)" % (pc, pd))
+    if dreader:
+        r = dapp.call("connect " + dreader)
+        name = dapp.apdu("00ca010000") if r and r.get("rv") == 0 else None
+        dapp.call("disconnect")
+        R.check(name and name.endswith("9000") and bytes.fromhex(name[:-4]) == b"cardB",
+                "5: dave's APDU reaches his card (GET DATA: cardB)", str(name))
+    r = app.call("connect " + reader)
+    ok = r and r.get("rv") == 0 and app.apdu(SELECT) == "9000"
+    app.call("disconnect")
+    R.check(ok, "5: carol's APDUs still work beside dave's session")
+    # 6: both log out: the xrdp session ends, PAM closes the vscard session.
+    pids = [int(p) for u in ("carol", "dave") for k in ("agent_pid", "pcscd_pid")
+            for p in [vstate(u).get(k)] if p]
+    for u in ("carol", "dave"):
+        sh("cp /run/vscard/pam-%s/agent.log %s/%s-agent.log" % (u, LOGS, u))
+    for a in (app, waiter, dapp):
+        rig.scene.apps.remove(a)
+        a.close()
+    for u in ("carol", "dave"):
+        for pid in procs_of(u, "sleep"):        # the session's window manager
+            os.kill(pid, signal.SIGTERM)
+    gone = wait_for(lambda: not os.path.exists("/run/vscard/pam-carol") and
+                    not os.path.exists("/run/vscard/pam-dave"), 90, step=0.5)
+    R.check(gone, "6: carol and dave log out: xrdp-sesman's PAM close_session removes "
+            "/run/vscard/pam-carol and pam-dave (sockets included)",
+            sh("ls -lR /run/vscard; vscard-session show").stdout[-600:])
+    left = [p for p in pids if os.path.exists("/proc/%d" % p)]
+    left += [p for u in ("carol", "dave") for c in ("vscard-agent", "pcscd", "xrdp-chansrv", "Xvnc")
+             for p in procs_of(u, c)]
+    R.check(len(pids) == 4 and not left,
+            "6: their agents and pcscd instances (%s) and session processes are gone" % pids,
+            str(left))
+    r = sh("vscardctl --json pools")
+    try:
+        pools = json.loads(r.stdout)
+    except ValueError:
+        pools = None
+    left = None if pools is None else [p for p in pools if p.get("pool") != 0]
+    R.check(left == [], "6: no session pool left, only the module's pool 0 (vscardctl pools)",
+            r.stdout[-300:])
+    stop(client, signal.SIGKILL)
+    rig.clients.remove(client)
+    stop(dclient, signal.SIGKILL)
+    rig.clients.remove(dclient)
+    ok = wait_for(lambda: sh("rmmod vscard").returncode == 0, 20, step=1)
+    R.check(ok, "6: rmmod vscard", sh("lsmod | grep vscard").stdout)
+    rig.rmmod = not ok
 
 
 def main():
