@@ -171,9 +171,9 @@ def ledger_contexts(st):
 
 def establish_replies(path):
     """rdesktop's EstablishContext completions as the agent received them
-    (its trace log: "device in (N bytes): HEX"; the 60-byte reply fits the
-    64 bytes it prints): [(CompletionId, OutputBufferLength,
-    ObjectBufferLength, accepted, hex)].  Layout: DR_DEVICE_IOCOMPLETION
+    (its trace log: "device in (N bytes): HEX", at most the first 64
+    bytes): [(CompletionId, OutputBufferLength, ObjectBufferLength,
+    accepted, hex from the RPCE header on)].  Layout: DR_DEVICE_IOCOMPLETION
     header (CompletionId at 8), OutputBufferLength at 16, the RPCE type
     header at 20, the private header's ObjectBufferLength at 28."""
     try:
@@ -189,8 +189,8 @@ def establish_replies(path):
         m = re.search(r"<- ESTABLISHCONTEXT CompletionId (\d+) rc 0x00000000", ln)
         if m:
             accepted.add(int(m.group(1)))
-        m = re.search(r"device in \((\d+) bytes\): ([0-9a-f ]+)$", ln)
-        if m and int(m.group(1)) <= 64:
+        m = re.search(r"device in \((\d+) bytes\): ([0-9a-f ]+)", ln)
+        if m:
             b = bytes.fromhex(m.group(2))
             if len(b) >= 32:
                 frames[int.from_bytes(b[8:12], "little")] = b
