@@ -250,6 +250,8 @@ int vscard_dev_add(struct vscard_slot *slot)
 	slot->dev.devt = MKDEV(MAJOR(vscard_devt), minor);
 	slot->dev.release = vscard_dev_release;
 	dev_set_drvdata(&slot->dev, slot);
+	/* A slot has no power state: no power/ directory, no PM lists. */
+	device_set_pm_not_required(&slot->dev);
 	ret = dev_set_name(&slot->dev, "vscard%d", minor);
 	if (ret)
 		goto err_put;
