@@ -7,6 +7,7 @@
 kernel=${1:-debug}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/vm/suite-lib.sh
 tag=${TRINITY_TAG:-trinity-$kernel}
 for bin in build/abi/vscard-hold build/abi/vscard-victim.so; do
 	[ -e "$bin" ] || { echo "FAIL: $tag: $bin not built (make tests)"; exit 1; }
@@ -14,18 +15,7 @@ done
 command -v trinity >/dev/null ||
 	{ echo "FAIL: $tag: trinity not installed (scripts/install-deps.sh)"; exit 1; }
 kmod=build/abi/kmod-trinity-$kernel
-mkdir -p "$kmod"
-rm -f "$kmod/vscard.ko.new"
-for try in 1 2 3; do
-	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
-		cp "$kdir/module/vscard.ko" "$kmod/vscard.ko.new" 2>/dev/null && break
-	sleep 5
-done
-if [ ! -f "$kmod/vscard.ko.new" ]; then
-	echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
-	exit 1
-fi
-mv "$kmod/vscard.ko.new" "$kmod/vscard.ko"
+private_module "$kernel" "$kmod" || exit 1
 timeout=${TRINITY_VM_TIMEOUT:-900}
 tests/vm/run.sh --kernel "$kernel" --timeout "$timeout" --name "$tag" -- \
 	env TRINITY_CALLS="${TRINITY_CALLS:-}" \
@@ -33,11 +23,4 @@ tests/vm/run.sh --kernel "$kernel" --timeout "$timeout" --name "$tag" -- \
 	TRINITY_UID="${TRINITY_UID:-}" TRINITY_TIMEOUT="${TRINITY_TIMEOUT:-}" \
 	TRINITY_TAG="$tag" VSCARD_KO="$top/$kmod/vscard.ko" \
 	tests/abi/vm-trinity.sh "$kernel"
-rc=$?
-case $rc in
-0) echo "PASS: $tag: VM run without splat" ;;
-125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
-124) echo "FAIL: $tag: VM timed out" ;;
-*) echo "FAIL: $tag: exit status $rc" ;;
-esac
-exit $rc
+vm_verdict $? && echo "PASS: $tag: VM run without splat"

@@ -10,6 +10,7 @@ mode=${1:-check}
 kernel=${E2E_KERNEL:-6.1}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/vm/suite-lib.sh
 O=${O:-$top/build}
 tag=${TAG:-e2e-$kernel}
 [ "$mode" = check ] || tag=$mode-$kernel
@@ -30,25 +31,12 @@ if [ "$mode" = bench-opensc ]; then
 fi
 # build/kmod/ is shared with other suites: use a private copy.
 kmod=$O/e2e/kmod-$kernel
-mkdir -p "$kmod"
-rm -f "$kmod/vscard.ko"
-for try in 1 2 3; do
-	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
-		{ cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" ||
-		  cp "$kdir/vscard.ko" "$kmod/vscard.ko"; } 2>/dev/null && break
-	sleep 5
-done
-[ -f "$kmod/vscard.ko" ] || fail "vscard.ko does not build for $kernel ($kmod/build.err)"
+private_module "$kernel" "$kmod" || exit 1
 tests/vm/run.sh --kernel "$kernel" --timeout 1500 --mem 2048 --name "$tag" -- \
 	env VSCARD_KO="$kmod/vscard.ko" TAG="$tag" O="$O" ${OPENSC_BENCH_N:+OPENSC_BENCH_N=$OPENSC_BENCH_N} \
 	tests/e2e/run.sh "$mode"
+vm_verdict $?
 rc=$?
-case $rc in
-0) ;;
-125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
-124) echo "FAIL: $tag: VM timed out" ;;
-*) echo "FAIL: $tag: exit status $rc (logs: build/vm/$tag/out)" ;;
-esac
 if [ "$mode" = check ] && [ $rc = 0 ]; then
 	echo "PASS: $tag: 6: no kernel splat on the console"
 fi

@@ -11,6 +11,7 @@
 kernel=6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/vm/suite-lib.sh
 O=${O:-$top/build}
 tag=sessions
 if [ "${1:-}" = --guest ]; then
@@ -31,24 +32,7 @@ if command -v shellcheck >/dev/null; then
 fi
 # build/kmod/ is shared with other suites: test a private copy.
 kmod=$O/sessions/kmod-$kernel
-mkdir -p "$kmod"
-rm -f "$kmod/vscard.ko"
-for _ in 1 2 3; do
-	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
-		cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" && break
-	sleep 5
-done
-if [ ! -f "$kmod/vscard.ko" ]; then
-	echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
-	exit 1
-fi
+private_module "$kernel" "$kmod" || exit 1
 tests/vm/run.sh --kernel "$kernel" --timeout 900 --name "$tag" -- \
 	env O="$O" VSCARD_KO="$kmod/vscard.ko" "$top/tests/suites/80-sessions.sh" --guest
-rc=$?
-case $rc in
-0) ;;
-125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
-124) echo "FAIL: $tag: VM timed out" ;;
-*) echo "FAIL: $tag: exit status $rc" ;;
-esac
-exit $rc
+vm_verdict $?

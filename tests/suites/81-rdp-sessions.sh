@@ -10,6 +10,7 @@
 kernel=6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/vm/suite-lib.sh
 O=${O:-$top/build}
 tag=rdp-sessions
 if [ "${1:-}" = --guest ]; then
@@ -33,28 +34,11 @@ if command -v shellcheck >/dev/null; then
 fi
 # build/kmod/ is shared with other suites: test a private copy.
 kmod=$O/rdp-sessions/kmod-$kernel
-mkdir -p "$kmod"
-rm -f "$kmod/vscard.ko"
-for _ in 1 2 3; do
-	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
-		cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" && break
-	sleep 5
-done
-if [ ! -f "$kmod/vscard.ko" ]; then
-	echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
-	exit 1
-fi
+private_module "$kernel" "$kmod" || exit 1
 # The agent too: a rebuild in the tree during the run must not change it.
 cp "$O/agent/vscard-agent" "$kmod/vscard-agent" ||
 	{ echo "FAIL: $tag: cannot copy the agent"; exit 1; }
 tests/vm/run.sh --kernel "$kernel" --timeout 1200 --mem 2048 --name "$tag" -- \
 	env O="$O" VSCARD_KO="$kmod/vscard.ko" AGENT="$kmod/vscard-agent" \
 	"$top/tests/suites/81-rdp-sessions.sh" --guest
-rc=$?
-case $rc in
-0) ;;
-125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
-124) echo "FAIL: $tag: VM timed out" ;;
-*) echo "FAIL: $tag: exit status $rc (logs: build/vm/$tag/out)" ;;
-esac
-exit $rc
+vm_verdict $?
