@@ -15,7 +15,7 @@ namespace with its own pcscd, vpcd and a vicc card, and Debian's
 Then the same build with the switch off: bob's session starts and xrdp's
 own smart-card code runs as in stock xrdp.
 
-Then the real vscard-agent (issue 14's tests 1, 3, 4, 5, 6): the PAM
+Then the real vscard-agent (issue 14's tests 1 to 6): the PAM
 service xrdp-sesman gets the admin guide's two lines (pam_exec
 vscard-session pam --agent, pam_env for PCSCLITE_CSOCK_NAME); carol's
 xfreerdp redirects only the client's vicc reader, dave's only its minicc
@@ -627,7 +627,7 @@ def check_real_agent(rig):
     session stack opens the user's vscard session (pam_exec vscard-session
     pam --agent) and sets PCSCLITE_CSOCK_NAME (pam_env).  carol's client
     redirects the vicc card, dave's the minicc card; issue 14's tests 1,
-    3, 4, 5 and 6 with each user's PC/SC applications."""
+    2, 3, 4, 5 and 6 with each user's PC/SC applications."""
     ko = os.environ.get("VSCARD_KO")
     if not ko:
         R.skip("real agent", "VSCARD_KO not given")
@@ -685,6 +685,10 @@ def check_real_agent(rig):
     R.check(via is not None and d is not None and via == d and via[0] == "9000",
             "1: APDUs from carol's session return the same bytes as sent to vicc on the "
             "client side", "%s vs %s" % (via, d))
+    got = wait_for(lambda: read_as("carol", "/home/carol/thinclient_drives/share/hello.txt"),
+                   60, step=1)
+    R.check(got == SHARE_TEXT, "2: beside the real agent, the client's drive is readable "
+            "by carol in ~/thinclient_drives", repr(got)[:200])
     # 3: removal and insertion on the client reach a waiting app.
     waiter = user_app("carol", "carol-waiter")
     rig.scene.apps.append(waiter)
