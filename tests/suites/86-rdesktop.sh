@@ -14,6 +14,7 @@
 kernel=6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/vm/suite-lib.sh
 O=${O:-$top/build}
 tag=rdesktop
 mkdir -p "$O/rdesktop"
@@ -35,26 +36,11 @@ if ! [ -x "$O/agent/vscard-agent" ] || ! [ -e "$O/ifd/libifdvscard.so" ] ||
 fi
 # vscard.ko for the VM kernel: a private copy (build/kmod/ is shared).
 kmod=$O/rdesktop/kmod-$kernel
-mkdir -p "$kmod"
-rm -f "$kmod/vscard.ko"
-for _ in 1 2 3; do
-	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
-		cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" && break
-	sleep 5
-done
-if ! [ -f "$kmod/vscard.ko" ]; then
-	echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
-	exit 1
-fi
+private_module "$kernel" "$kmod" || exit 1
 tests/vm/run.sh --kernel "$kernel" --timeout 900 --mem 2048 --name "$tag" -- \
 	env TAG="$tag" O="$O" VSCARD_KO="$kmod/vscard.ko" \
 	/usr/bin/python3 "$top/tests/xrdp/rdesktop_e2e.py"
+vm_verdict $? && echo "PASS: $tag: no kernel splat on the console"
 rc=$?
-case $rc in
-0) echo "PASS: $tag: no kernel splat on the console" ;;
-125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
-124) echo "FAIL: $tag: VM timed out" ;;
-*) echo "FAIL: $tag: exit status $rc (logs: build/vm/$tag/out/rdesktop-logs)" ;;
-esac
 echo "$tag: wall time $((SECONDS - start)) s"
 exit $rc
