@@ -24,29 +24,17 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Results, stop, wait_for  # noqa: E402
-from scene import (PY, READER_A, READER_B, STATE_EMPTY, STATE_PRESENT, VICC_ATR,  # noqa: E402
-                   VPCD_PORT, Scene, present_readers, wait_present)
+from scene import (GET_CHALLENGE, PY, READER_A, READER_B, SELECT, STATE_EMPTY,  # noqa: E402
+                   STATE_PRESENT, VICC_ATR, VPCD_PORT, Scene, present_readers, run_apdus,
+                   wait_present)
 
 TAG = os.environ.get("TAG", "e2e")
 R = Results(TAG)
-SELECT = "00a4000c023f00"           # P2=0C: no FCI (vicc crashes on FCI)
-GET_CHALLENGE = "0084000008"
-VERIFY = "002000000431323334"       # PIN 1234
 CARD_B_ATR = "3b056361726442"       # minicc.py --name cardB
 
 
 def sw(resp):
     return resp[-4:] if resp else None
-
-
-def run_apdus(app, reader):
-    """SELECT, GET CHALLENGE, VERIFY on a fresh connection."""
-    r = app.call("connect " + reader)
-    if not r or r.get("rv"):
-        return None
-    out = [app.apdu(a) for a in (SELECT, GET_CHALLENGE, VERIFY)]
-    app.call("disconnect")
-    return out
 
 
 def check_1_2(sc, srv, cl):

@@ -25,6 +25,10 @@ READER_A = "Virtual PCD 00 00"
 READER_B = "Virtual PCD 00 01"
 VICC_ATR = "3b951381018073ff01000b"
 STATE_EMPTY, STATE_PRESENT = 0x10, 0x20
+# The APDUs every scene sends to vicc's card.
+SELECT = "00a4000c023f00"           # P2=0C: no FCI (vicc crashes on FCI)
+GET_CHALLENGE = "0084000008"
+VERIFY = "002000000431323334"       # PIN 1234
 
 
 class App:
@@ -251,3 +255,13 @@ def wait_present(app, want_atr=None, exclude=(), timeout=180):
                 return reader
         return None
     return wait_for(look, timeout, step=0.5)
+
+
+def run_apdus(app, reader):
+    """SELECT, GET CHALLENGE, VERIFY on a fresh connection."""
+    r = app.call("connect " + reader)
+    if not r or r.get("rv"):
+        return None
+    out = [app.apdu(a) for a in (SELECT, GET_CHALLENGE, VERIFY)]
+    app.call("disconnect")
+    return out

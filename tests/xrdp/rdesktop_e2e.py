@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 sys.path.insert(0, HERE)
 from common import Results, Xvfb, stop, wait_for  # noqa: E402
 from scene import (READER_A, STATE_EMPTY, STATE_PRESENT, VICC_ATR, App, Scene,  # noqa: E402
-                   present_readers, wait_present)
+                   present_readers, run_apdus, wait_present)
 import xrdp_e2e as X  # noqa: E402  suite 85's helpers and templates
 
 TAG = os.environ.get("TAG", "rdesktop")
@@ -58,9 +58,6 @@ CLIENT = "vm-rdesktop"          # rdesktop -n: also its RDPDR client name
 SID = "pam-" + USER
 RUNDIR = "/run/vscard/" + SID
 CSOCK = RUNDIR + "/user/pcscd/pcscd.comm"
-SELECT = "00a4000c023f00"
-GET_CHALLENGE = "0084000008"
-VERIFY = "002000000431323334"
 
 
 def sh(cmd, **kw):
@@ -350,16 +347,7 @@ def login(rig, ready, timeout=120):
     accepts (xrdp.log: "Error connecting to user session"; suite 85 sees
     it with xfreerdp too): that client never gets its channels and is
     replaced once, as suite 85 does.  Returns ready()'s value."""
-    xlog = os.path.join(LOGS, "xrdp.log")
-    mark = os.path.getsize(xlog) if os.path.exists(xlog) else 0
-
-    def vnc_failed():
-        try:
-            with open(xlog, "rb") as f:
-                f.seek(mark)
-                return b"Error connecting to user session" in f.read()
-        except OSError:
-            return False
+    vnc_failed = X.vnc_failure_watch(LOGS)
     rig.connect()
     got = wait_for(lambda: ready() or vnc_failed(), timeout, step=1)
     if got and not vnc_failed():
@@ -389,15 +377,6 @@ def diagnose(rig):
 
 def wait_reader_gone(app, reader, timeout):
     return wait_for(lambda: reader not in present_readers(app), timeout, step=0.5)
-
-
-def run_apdus(app, reader):
-    r = app.call("connect " + reader)
-    if not r or r.get("rv"):
-        return None
-    out = [app.apdu(a) for a in (SELECT, GET_CHALLENGE, VERIFY)]
-    app.call("disconnect")
-    return out
 
 
 def check(rig):

@@ -365,22 +365,29 @@ class Rig:
                 sh("cp -r %s %s/%s-%s 2>/dev/null" % (path, LOGS, u, os.path.basename(path)))
 
 
-def login(rig, user, name, log, ready, timeout=150, smartcard=None):
-    """Connect, and wait until ready() holds.  Under a loaded TCG VM xrdp's
-    VNC module sometimes reaches a new session's Xvnc before it accepts
-    (xrdp.log: "VNC error 1 after security negotiation"): the client then
-    never gets its channels.  Such a client is replaced once; the session
-    is the same."""
-    xlog = os.path.join(LOGS, "xrdp.log")
+def vnc_failure_watch(logs=LOGS):
+    """A test for LOGS/xrdp.log reporting, from now on, that xrdp could not
+    reach a new session's X server ("Error connecting to user session")."""
+    xlog = os.path.join(logs, "xrdp.log")
     mark = os.path.getsize(xlog) if os.path.exists(xlog) else 0
 
-    def vnc_failed():
+    def failed():
         try:
             with open(xlog, "rb") as f:
                 f.seek(mark)
                 return b"Error connecting to user session" in f.read()
         except OSError:
             return False
+    return failed
+
+
+def login(rig, user, name, log, ready, timeout=150, smartcard=None):
+    """Connect, and wait until ready() holds.  Under a loaded TCG VM xrdp's
+    VNC module sometimes reaches a new session's Xvnc before it accepts
+    (xrdp.log: "VNC error 1 after security negotiation"): the client then
+    never gets its channels.  Such a client is replaced once; the session
+    is the same."""
+    vnc_failed = vnc_failure_watch()
     client = rig.connect(user, name, log, smartcard)
     if wait_for(lambda: ready() or vnc_failed(), timeout, step=1) and ready():
         return client, True
