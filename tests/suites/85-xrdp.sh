@@ -16,6 +16,7 @@
 kernel=6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/vm/suite-lib.sh
 O=${O:-$top/build}
 tag=xrdp
 mkdir -p "$O"
@@ -34,30 +35,12 @@ done
 # copy (build/kmod/ is shared with other suites), and the userspace build.
 ko=
 kmod=$O/xrdp/kmod-$kernel
-mkdir -p "$kmod"
-rm -f "$kmod/vscard.ko"
 if [ -x "$O/agent/vscard-agent" ] && [ -e "$O/ifd/libifdvscard.so" ] &&
    [ -x "$O/vscardctl/vscardctl" ]; then
-	for _ in 1 2 3; do
-		kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
-			cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" && break
-		sleep 5
-	done
-	if [ -f "$kmod/vscard.ko" ]; then
-		ko=$kmod/vscard.ko
-	else
-		echo "FAIL: $tag: vscard.ko does not build for $kernel ($kmod/build.err)"
-	fi
+	private_module "$kernel" "$kmod" && ko=$kmod/vscard.ko
 else
 	echo "FAIL: $tag: vscard-agent, libifdvscard.so or vscardctl not built (make userspace)"
 fi
 tests/vm/run.sh --kernel "$kernel" --timeout 1500 --mem 2048 --name "$tag" -- \
 	env TAG="$tag" O="$O" VSCARD_KO="$ko" /usr/bin/python3 "$top/tests/xrdp/xrdp_e2e.py"
-rc=$?
-case $rc in
-0) echo "PASS: $tag: no kernel splat on the console" ;;
-125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
-124) echo "FAIL: $tag: VM timed out" ;;
-*) echo "FAIL: $tag: exit status $rc (logs: build/vm/$tag/out/xrdp-logs)" ;;
-esac
-exit $rc
+vm_verdict $? && echo "PASS: $tag: no kernel splat on the console"

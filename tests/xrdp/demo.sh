@@ -10,6 +10,7 @@ mode=${1:-demo}
 kernel=6.1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
+. tests/vm/suite-lib.sh
 O=${O:-$top/build}
 tag=xrdp-$mode
 fail() { echo "FAIL: $tag: $*"; exit 1; }
@@ -26,24 +27,10 @@ done
 /usr/bin/python3 -c 'import smartcard.scard' 2>/dev/null || fail "python3-pyscard missing"
 # build/kmod/ is shared with other suites: a private copy.
 kmod=$O/$tag/kmod-$kernel
-mkdir -p "$kmod"
-rm -f "$kmod/vscard.ko"
-for _ in 1 2 3; do
-	kdir=$(scripts/build-module.sh "$kernel" 2>"$kmod/build.err") &&
-		cp "$kdir/module/vscard.ko" "$kmod/vscard.ko" && break
-	sleep 5
-done
-[ -f "$kmod/vscard.ko" ] || fail "vscard.ko does not build for $kernel ($kmod/build.err)"
+private_module "$kernel" "$kmod" || exit 1
 say "Booting a QEMU guest (TCG: slow, about three minutes)..."
 tests/vm/run.sh --kernel "$kernel" --timeout 1200 --mem 2048 --name "$tag" -- \
 	env TAG="$tag" O="$O" VSCARD_KO="$kmod/vscard.ko" \
 	${XRDP_BENCH_N:+XRDP_BENCH_N=$XRDP_BENCH_N} \
 	/usr/bin/python3 "$top/tests/xrdp/demo.py" "$mode" 2>&1 | grep -v -e '^run.sh: '
-rc=${PIPESTATUS[0]}
-case $rc in
-0) ;;
-125) echo "FAIL: $tag: kernel splat (see build/vm/$tag/console.log)" ;;
-124) echo "FAIL: $tag: VM timed out" ;;
-*) echo "FAIL: $tag: exit status $rc (logs: build/vm/$tag/out/xrdp-logs)" ;;
-esac
-exit "$rc"
+vm_verdict "${PIPESTATUS[0]}"
