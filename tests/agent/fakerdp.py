@@ -343,6 +343,7 @@ class Agent:
         if kern_peer:
             kern_peer.close()
         self.listen_path = listen
+        self.client = None          # the FakeClient that answers for us
         self.rx = b""
         self.krx = b""
         self.klines = []
@@ -426,6 +427,11 @@ class Agent:
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
+        # On SIGTERM the agent cancels, waits for the client's answers, then
+        # releases: the client it talks to keeps answering until it exits.
+        end = time.time() + timeout
+        while self.client and self.proc.poll() is None and time.time() < end:
+            self.client.pump(timeout=0.05)
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -478,6 +484,7 @@ class FakeClient:
                  name="FAKE-CLIENT", device_id=1, announce_twice=False,
                  readers=None):
         self.a = agent
+        agent.client = self
         self.minor = minor
         self.unicode_name = unicode_name
         self.extended = extended
@@ -507,7 +514,9 @@ class FakeClient:
         try:
             self.a.send_frame(DATA, struct.pack("<HH", CORE, pakid) + body)
         except (BrokenPipeError, ConnectionResetError):
-            if not self.a.exited():
+            try:                    # the agent closed its end: exiting?
+                self.a.proc.wait(2)
+            except subprocess.TimeoutExpired:
                 raise
 
     def pump(self, until=None, timeout=5.0):
@@ -850,7 +859,9 @@ class DeviceClient(FakeClient):
         try:
             self.a.send_frame(IO_COMPLETION, struct.pack("<HH", CORE, pakid) + body)
         except (BrokenPipeError, ConnectionResetError):
-            if not self.a.exited():
+            try:                    # the agent closed its end: exiting?
+                self.a.proc.wait(2)
+            except subprocess.TimeoutExpired:
                 raise
 
 

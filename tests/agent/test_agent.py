@@ -545,6 +545,70 @@ def test_sigterm_and_reconnect():
     R.check("sigterm: no sanitizer report", a.sanitizer_clean())
 
 
+def sigterm_scene(cancel_takes):
+    """An agent with a powered card and its monitor's GetStatusChange armed;
+    the client answers every Cancel with success, but only Cancels after
+    the first @cancel_takes - 1 ignored ones really end the wait (pcsc-lite
+    ignores a Cancel that arrives before the wait starts)."""
+    a = Agent()
+    c = FakeClient(a)
+    wait_bound(a, c)
+    power_up(a, c)
+    c.pump(lambda: c.gsc, 3)
+    mon_ctx = c.calls_named("GetStatusChangeW")[-1]["ctx"]
+    io_ctx = c.calls_named("ConnectW")[-1]["ctx"]
+    seen = {"cancels": 0, "took_at": None}
+
+    def hook(cid, call):
+        if call["ioctl"] != "Cancel" or call["ctx"] != mon_ctx:
+            return None
+        seen["cancels"] += 1
+        if cancel_takes and seen["cancels"] >= cancel_takes:
+            seen["took_at"] = len(c.calls) - 1
+            return None             # answered: the GSC returns CANCELLED
+        c.complete(cid, ret_long(0))
+        return "drop"
+    c.hook = hook
+    rc = a.stop(signal.SIGTERM)
+    c.pump(timeout=0.3)
+    rel = [i for i, x in enumerate(c.calls)
+           if x["ioctl"] == "ReleaseContext" and x["ctx"] == mon_ctx]
+    io_rel = any(x["ctx"] == io_ctx for x in c.calls_named("ReleaseContext"))
+    return a, c, rc, seen, rel, io_rel
+
+
+def test_sigterm_release_waits_for_gsc():
+    # rdesktop runs ReleaseContext on its one queue thread; in pcsc-lite a
+    # ReleaseContext that overtakes the Cancel of a GetStatusChange on the
+    # same context waits for ever, holding the lock the Cancel needs.
+    a, c, rc, seen, rel, io_rel = sigterm_scene(cancel_takes=2)
+    R.check("SIGTERM: a Cancel the client ignored is sent again (%d Cancels on the "
+            "monitor's context)" % seen["cancels"], seen["cancels"] >= 2)
+    R.check("SIGTERM: the monitor's context is released only after its "
+            "GetStatusChange returned", rel and seen["took_at"] is not None
+            and min(rel) > seen["took_at"], "release at %s, GSC done at %s"
+            % (rel, seen["took_at"]))
+    R.check("SIGTERM: exit 0, nothing left on the client (I/O context released too)",
+            rc == 0 and io_rel and not c.contexts and not c.handles,
+            "rc=%s contexts=%s" % (rc, c.contexts))
+    R.check("SIGTERM with an ignored Cancel: no sanitizer report", a.sanitizer_clean())
+
+
+def test_sigterm_gsc_never_returns():
+    a, c, rc, seen, rel, io_rel = sigterm_scene(cancel_takes=0)
+    R.check("SIGTERM, GetStatusChange never returns: the agent exits 0 by itself "
+            "after repeating its Cancel (%d)" % seen["cancels"],
+            rc == 0 and seen["cancels"] >= 3, "rc=%s" % rc)
+    io_i = [i for i, x in enumerate(c.calls)
+            if x["ioctl"] == "ReleaseContext" and x["ctx"] != c.calls[rel[0]]["ctx"]] \
+        if rel else []
+    R.check("SIGTERM, GetStatusChange never returns: after the wait the I/O context "
+            "is released, the monitor's last, and the log says why",
+            len(rel) == 1 and io_rel and io_i and max(io_i) < rel[0]
+            and "released all the same" in a.log(), str(rel))
+    R.check("SIGTERM, GSC never returns: no sanitizer report", a.sanitizer_clean())
+
+
 def test_session_key_required():
     a = Agent(open_channel=False)
     a.open(key=None)
@@ -816,6 +880,15 @@ def torture_hook(c, rnd, tally):
     return hook
 
 
+def ctx_history(c, ctx):
+    """What the client did with one context: the call that created it and
+    every later call on it, as (index, CompletionId, ioctl)."""
+    made = [cid for cid, out in c.completions if out and ctx in out]
+    seen = [(i, x["cid"], x["ioctl"]) for i, x in enumerate(c.calls)
+            if x.get("ctx") == ctx or x["cid"] in made]
+    return "%s: %s of %d calls" % (ctx.hex(), seen, len(c.calls))
+
+
 def test_torture_client_resources():
     a = Agent("--retry", "20,160,4", "--call-timeout-ms", "250",
               "--request-timeout-ms", "300", "--txn-idle-ms", "50")
@@ -886,8 +959,9 @@ def test_torture_client_resources():
             and int(s.get("peak_handles", 99)) <= CLIENT_HANDLES_MAX, str(s))
     R.check("torture: no context and no handle left on the client after SIGTERM",
             not c.contexts and not c.handles,
-            "%s contexts, %s handles" % ([x.hex() for x in c.contexts],
-                                         [x.hex() for x in c.handles]))
+            "%s contexts, %s handles; %s" % ([x.hex() for x in c.contexts],
+                                             [x.hex() for x in c.handles],
+                                             "; ".join(ctx_history(c, x) for x in c.contexts)))
 
 
 def test_release_refused_bounded():

@@ -512,6 +512,22 @@ def check(rig):
     R.check(left and rig.client.poll() is None,
             "the agent gone, rdesktop still connected: rdesktop holds no context on the "
             "client pcscd (%s)" % contexts_of(rig.client.pid, pcscd))
+
+    def leave_lines():
+        try:
+            with open(os.path.join(LOGS, "agent.log"), errors="replace") as f:
+                return [ln.strip() for ln in f
+                        if "leaving: waiting" in ln or "contexts released" in ln
+                        or "all the same" in ln]
+        except OSError:
+            return []
+    wait_for(lambda: any("contexts released" in ln for ln in leave_lines()), 5, step=0.2)
+    ll = leave_lines()
+    # rdesktop serves ReleaseContext on one queue thread: one that overtakes
+    # the Cancel of the monitor's GetStatusChange hangs it for good.
+    R.check(len(ll) >= 2 and "leaving: waiting" in ll[-2] and "contexts released" in ll[-1],
+            "the agent left in order: Cancel, rdesktop answered the GetStatusChange, "
+            "then the releases", " | ".join(ll[-3:]))
     rig.kill_client()
     now = wait_for(lambda: pcscd_clients(pcscd) == base, 20, step=0.5)
     R.check(now, "rdesktop gone: the client pcscd has exactly the connections it had "

@@ -419,6 +419,19 @@ static void on_signal(struct ev_handler *h, uint32_t events)
 		agent_log_stats(a);
 		return;
 	}
+	/*
+	 * The first SIGTERM / SIGINT with a client there: cancel, wait for
+	 * its answers (bounded), then release what it holds for us
+	 * (scard_leave()); agent_run() stops once scard_quiet().  A second
+	 * signal stops at once.
+	 */
+	if (!a->leaving && a->chan_up && a->chan_open &&
+	    scard_leave(&a->sc, now_ms())) {
+		a->leaving = true;
+		log_info("agent: signal %u, leaving: waiting up to %d ms for the client's "
+			 "answers", si.ssi_signo, LEAVE_WAIT_MS);
+		return;
+	}
 	log_info("agent: signal %u, shutting down", si.ssi_signo);
 	agent_stop(a, AGENT_EXIT_OK);
 }
@@ -631,6 +644,8 @@ int agent_run(struct agent *a)
 			if (a->kp->ops->process(a->kp))
 				agent_stop(a, AGENT_EXIT_KERNEL);
 		}
+		if (a->leaving && scard_quiet(&a->sc, now_ms()))
+			agent_stop(a, AGENT_EXIT_OK);
 		if (a->chan_up)
 			update_channel_events(a);
 		arm_timer(a);

@@ -92,6 +92,7 @@ struct agent {
 	struct scard_client sc;
 	struct reader_model rm;
 	struct kernel_port *kp;
+	bool leaving;			/* scard_leave() called: stop when quiet */
 	bool stop;
 	int exit_code;
 	struct agent_stats stats;

@@ -494,8 +494,11 @@ static void job_issue(struct reader_model *rm, struct reader *r, enum job_step s
 			drop_context(rm, r, true);
 		job_finish(rm, r, -EIO, SCARD_E_NO_MEMORY, -1, NULL, 0);
 	} else if (ret) {
-		log_warn("rm: cannot send %s: %s", esc_ioctl_name(ioctl),
-			 strerror(-ret));
+		if (ret == -ESHUTDOWN)	/* the agent is leaving */
+			log_debug("rm: %s not sent: leaving", esc_ioctl_name(ioctl));
+		else
+			log_warn("rm: cannot send %s: %s", esc_ioctl_name(ioctl),
+				 strerror(-ret));
 		job_finish(rm, r, -ENOMEDIUM, SCARD_E_NO_SERVICE, -1, NULL, 0);
 	}
 }

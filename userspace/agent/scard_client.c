@@ -337,6 +337,9 @@ int scard_send(struct scard_client *sc, uint64_t owner, uint32_t ioctl,
 
 	if (!cid)
 		cid = &dummy;
+	if (sc->leave.on && ioctl != SCARD_IOCTL_CANCEL &&
+	    ioctl != SCARD_IOCTL_RELEASECONTEXT && ioctl != SCARD_IOCTL_DISCONNECT)
+		return -ESHUTDOWN;
 	if (out_len < 2048)
 		out_len = 2048;
 	ret = led_check(sc, ioctl);
@@ -495,6 +498,8 @@ static void device_ready(void *arg)
 	struct bytebuf b;
 
 	memset(&sc->mon, 0, sizeof(sc->mon));
+	if (sc->leave.on)
+		return;		/* a device announced while we leave: unused */
 	/* Service probe: asynchronous, the answer is only logged. */
 	bb_init(&b);
 	esc_enc_access_started(&b);
@@ -746,7 +751,11 @@ static void completion(void *arg, const struct ct_entry *e, uint32_t io_status,
 		io_status = RDP_STATUS_NO_MEMORY;
 	log_debug("scard: <- %s CompletionId %u rc 0x%08x", esc_ioctl_name(e->ioctl),
 		  e->cid, ret.rc);
-	if (e->owner == SCARD_OWNER_MONITOR) {
+	if (sc->leave.on) {
+		/* The owners were told we leave: only the ledger learns. */
+		if (e->owner == SCARD_OWNER_MONITOR && e->cid == sc->mon.gsc_cid)
+			sc->mon.gsc_pending = false;
+	} else if (e->owner == SCARD_OWNER_MONITOR) {
 		taken = mon_completion(sc, e, io_status, &ret, dec_err);
 	} else if (e->owner >= SCARD_OWNER_FIRST) {
 		taken = sc->ev->completion(sc->ev_ctx, e->owner, e, io_status, &ret,
@@ -803,7 +812,7 @@ static void device_again(void *arg)
 	struct scard_client *sc = arg;
 	size_t i;
 
-	if (sc->mon.state != MON_GAVE_UP)
+	if (sc->mon.state != MON_GAVE_UP || sc->leave.on)
 		return;
 	log_info("scard: smart-card device announced again: trying its service again");
 	/* Nothing is in use now: release again what the client did not confirm. */
@@ -833,25 +842,91 @@ static void request_timeout(struct scard_client *sc, const struct ct_entry *e)
 }
 
 /*
- * Leaving while the client is still there: cancel the pending calls on our
- * contexts, disconnect every card handle and release every context the
- * client may still hold for us (in use, or whose release it never
- * confirmed).  Releasing a context also ends its handles and transaction,
- * so the remote user is never left with a card locked by a dead agent.
- * Nobody waits for the replies.
+ * Leaving while the client is still there.  A context is released only
+ * once no call of ours waits on it: rdesktop runs EstablishContext and
+ * ReleaseContext on one queue thread, and pcsc-lite's SCardReleaseContext
+ * holds the library's global lock while it waits for the context's own
+ * lock, which a blocked SCardGetStatusChange keeps; SCardCancel needs the
+ * global lock too.  A ReleaseContext sent right behind the Cancel of the
+ * monitor's INFINITE GetStatusChange can therefore overtake the Cancel on
+ * the client and hang that queue for good, so that no context of ours is
+ * ever released there.  Hence: Cancel first (repeated every
+ * LEAVE_CANCEL_EVERY_MS: pcsc-lite ignores a Cancel that arrives before
+ * the GetStatusChange starts to wait), wait until the client answered
+ * every call but the Cancels, at most LEAVE_WAIT_MS, then disconnect the
+ * handles and release the contexts.
+ */
+bool scard_leave(struct scard_client *sc, uint64_t now)
+{
+	struct monitor *m = &sc->mon;
+
+	if (!sc->io->have_device || sc->leave.on)
+		return sc->leave.on;
+	sc->leave = (struct leave){ .on = true, .until = now + LEAVE_WAIT_MS,
+				    .next_cancel = now + LEAVE_CANCEL_EVERY_MS };
+	if (m->have_ctx && m->gsc_pending)
+		scard_cancel_context(sc, 0, &m->ctx);
+	sc->ev->leaving(sc->ev_ctx);
+	return true;
+}
+
+/* Calls of ours the client has not answered yet, Cancels aside. */
+static size_t calls_waiting(const struct scard_client *sc)
+{
+	const struct completion_table *t = &sc->io->ct;
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n; i++)
+		n += t->v[i].state == CT_OUTSTANDING && t->v[i].ioctl != SCARD_IOCTL_CANCEL;
+	return n;
+}
+
+bool scard_quiet(const struct scard_client *sc, uint64_t now)
+{
+	return !sc->io->have_device || now >= sc->leave.until || !calls_waiting(sc);
+}
+
+/* Leaving: the monitor's GetStatusChange did not return yet: Cancel again. */
+static void leave_tick(struct scard_client *sc, uint64_t now)
+{
+	struct monitor *m = &sc->mon;
+	struct ct_entry e;
+
+	while (rdpdr_io_expire_one(sc->io, now, &e))
+		log_info("scard: %s CompletionId %u unanswered while leaving",
+			 esc_ioctl_name(e.ioctl), e.cid);
+	if (m->have_ctx && m->gsc_pending && now >= sc->leave.next_cancel &&
+	    now < sc->leave.until) {
+		scard_cancel_context(sc, 0, &m->ctx);
+		sc->leave.next_cancel = now + LEAVE_CANCEL_EVERY_MS;
+	}
+}
+
+/*
+ * Disconnects every card handle and releases every context the client may
+ * still hold for us (in use, or whose release it never confirmed).
+ * Releasing a context also ends its handles and transaction, so the remote
+ * user is never left with a card locked by a dead agent.  The monitor's
+ * context goes last: if its GetStatusChange is still unanswered after
+ * every Cancel of the wait (see scard_leave()), the client lost the call
+ * or ignores Cancel, and the release is all we can still do.  Nobody
+ * waits for the replies.
  */
 void scard_teardown(struct scard_client *sc)
 {
 	struct ledger *l = &sc->led;
+	struct monitor *m = &sc->mon;
+	bool mon_last;
 	uint32_t nc, nh;
 	size_t i;
 
 	if (!sc->io->have_device)
 		return;
-	if (sc->mon.have_ctx && sc->mon.gsc_pending)
-		scard_cancel_context(sc, 0, &sc->mon.ctx);
-	sc->mon.have_ctx = false;
-	sc->ev->leaving(sc->ev_ctx);
+	scard_leave(sc, now_ms());
+	mon_last = m->have_ctx;
+	if (m->have_ctx && m->gsc_pending)
+		log_warn("scard: the monitor's GetStatusChange was not answered after "
+			 "Cancel: its context is released all the same");
 	for (i = 0; i < CLIENT_HANDLES_MAX; i++) {
 		if (l->h[i].used && l->h[i].named) {
 			struct esc_handle h = { .ctx = l->h[i].ctx, .card = l->h[i].card };
@@ -859,9 +934,16 @@ void scard_teardown(struct scard_client *sc)
 			scard_disconnect(sc, &h);
 		}
 	}
-	for (i = 0; i < CLIENT_CTX_MAX; i++)
-		if (l->ctx[i].used && l->ctx[i].named)
-			scard_release_context(sc, &l->ctx[i].ctx);
+	for (i = 0; i < CLIENT_CTX_MAX; i++) {
+		if (!l->ctx[i].used || !l->ctx[i].named)
+			continue;
+		if (mon_last && blob_eq(&l->ctx[i].ctx, &m->ctx))
+			continue;
+		scard_release_context(sc, &l->ctx[i].ctx);
+	}
+	if (mon_last)
+		scard_release_context(sc, &m->ctx);
+	m->have_ctx = false;
 	scard_ledger_counts(sc, &nc, &nh);
 	log_info("scard: remote handles disconnected and contexts released "
 		 "(%u contexts, %u handles asked)", nc, nh);
@@ -877,12 +959,22 @@ const char *scard_monitor_state(const struct scard_client *sc)
 	return sc->mon.state <= MON_GAVE_UP ? names[sc->mon.state] : "?";
 }
 
+static uint64_t earlier(uint64_t d, uint64_t t)
+{
+	return t && (!d || t < d) ? t : d;
+}
+
 uint64_t scard_next_deadline(const struct scard_client *sc)
 {
 	uint64_t d = rdpdr_io_next_deadline(sc->io);
-	uint64_t t = sc->mon.state == MON_BACKOFF ? sc->mon.backoff_until : 0;
 
-	return t && (!d || t < d) ? t : d;
+	if (sc->leave.on) {
+		d = earlier(d, sc->leave.until);
+		if (sc->mon.have_ctx && sc->mon.gsc_pending)
+			d = earlier(d, sc->leave.next_cancel);
+		return d;
+	}
+	return earlier(d, sc->mon.state == MON_BACKOFF ? sc->mon.backoff_until : 0);
 }
 
 void scard_abandon_owner(struct scard_client *sc, uint64_t owner)
@@ -913,6 +1005,10 @@ void scard_tick(struct scard_client *sc, uint64_t now)
 	struct monitor *m = &sc->mon;
 	struct ct_entry e;
 
+	if (sc->leave.on) {
+		leave_tick(sc, now);
+		return;
+	}
 	while (rdpdr_io_expire_one(sc->io, now, &e))
 		request_timeout(sc, &e);
 	if (m->state != MON_BACKOFF || now < m->backoff_until)

@@ -43,6 +43,14 @@
 #define CLIENT_CTX_MAX		16
 #define CLIENT_HANDLES_MAX	16
 
+/*
+ * Leaving (scard_leave()): how long the agent waits for the client to
+ * answer its outstanding calls before it releases what the client holds,
+ * and how often it repeats the monitor's Cancel meanwhile.
+ */
+#define LEAVE_WAIT_MS		2000
+#define LEAVE_CANCEL_EVERY_MS	250
+
 struct scard_config {
 	uint32_t call_timeout_ms;	/* deadline of the monitor's calls */
 	uint32_t retry_base_ms;		/* --retry BASE_MS,CAP_MS,MAX; */
@@ -150,6 +158,13 @@ struct scard_stats {
 	uint64_t frames_bad;		/* returns that could not be decoded */
 };
 
+/* The agent is leaving (scard_leave()); see scard_client.c. */
+struct leave {
+	bool on;
+	uint64_t until;			/* the wait for answers ends */
+	uint64_t next_cancel;		/* the monitor's Cancel again */
+};
+
 struct scard_client {
 	struct scard_config cfg;
 	struct rdpdr_io *io;
@@ -157,6 +172,7 @@ struct scard_client {
 	void *ev_ctx;
 	struct monitor mon;
 	struct ledger led;
+	struct leave leave;
 	struct scard_stats stats;
 };
 
@@ -169,7 +185,8 @@ void scard_init(struct scard_client *sc, const struct scard_config *cfg,
 /*
  * @subj: the context (ReleaseContext, ConnectW) or handle (Disconnect) the
  * call is about, for the ledger; NULL otherwise.  -EMFILE: the ledger is
- * full, the EstablishContext / ConnectW was not sent.
+ * full, the EstablishContext / ConnectW was not sent.  -ESHUTDOWN: the
+ * agent is leaving; only Cancel, ReleaseContext and Disconnect go out.
  */
 int scard_send(struct scard_client *sc, uint64_t owner, uint32_t ioctl,
 	       struct bytebuf *in, uint32_t out_len, uint32_t timeout_ms,
@@ -185,6 +202,16 @@ void scard_abandon_owner(struct scard_client *sc, uint64_t owner);
 /* The agent's side: timers, leaving, figures. */
 void scard_tick(struct scard_client *sc, uint64_t now);
 uint64_t scard_next_deadline(const struct scard_client *sc);
+/*
+ * Leaving while the client is still there, in three steps:
+ * scard_leave() cancels the calls that wait on the client and stops new
+ * ones; scard_quiet() says when the client has answered them (or the wait
+ * of LEAVE_WAIT_MS is over); scard_teardown() then disconnects every
+ * handle and releases every context the client holds for us.  Returns
+ * false when there is nothing to wait for (no device).
+ */
+bool scard_leave(struct scard_client *sc, uint64_t now);
+bool scard_quiet(const struct scard_client *sc, uint64_t now);
 void scard_teardown(struct scard_client *sc);
 void scard_ledger_counts(const struct scard_client *sc, uint32_t *ctx,
 			 uint32_t *handles);
