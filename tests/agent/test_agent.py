@@ -411,20 +411,31 @@ def test_client_never_answers():
     c = FakeClient(a)
     wait_bound(a, c)
     power_up(a, c)
-    c.hook = lambda cid, call: "drop" if call["ioctl"] == "Transmit" else None
+    c.hook = lambda cid, call: "hold" if call["ioctl"] == "Transmit" else None
     t0 = time.time()
     d = transmit(a, c, "0020000100")
     el = time.time() - t0
     R.check("silent client: TRANSMIT fails with -ETIMEDOUT",
             d and d[0][3] == str(-110), str(d))
     R.check("silent client: failure within 5 s", el < 5.0, "%.2fs" % el)
-    c.pump(lambda: c.calls_named("Cancel") and c.calls_named("ReleaseContext"), 3)
+    c.pump(lambda: c.calls_named("Cancel"), 3)
+    c.pump(timeout=0.5)
     io_ctx = c.calls_named("Transmit")[0]["ctx"]
     R.check("silent client: Cancel sent on the owning (I/O) context",
             any(x["ctx"] == io_ctx for x in c.calls_named("Cancel")))
-    R.check("silent client: the stuck context is released",
-            any(x["ctx"] == io_ctx for x in c.calls_named("ReleaseContext")))
+    # pcsc-lite + rdesktop: a ReleaseContext behind an unanswered call on
+    # the same context hangs the client's smart-card queue.
+    R.check("silent client: no ReleaseContext on the context while its Transmit "
+            "is unanswered",
+            not any(x["ctx"] == io_ctx for x in c.calls_named("ReleaseContext")))
     c.hook = None
+    for cid, call in list(c.pending.items()):   # the card answers at last
+        del c.pending[cid]
+        c.answer(call)
+    c.pump(lambda: any(x["ctx"] == io_ctx for x in c.calls_named("ReleaseContext")), 3)
+    R.check("silent client: the late Transmit answer lets the stuck context be released",
+            any(x["ctx"] == io_ctx for x in c.calls_named("ReleaseContext"))
+            and io_ctx not in c.contexts)
     d = transmit(a, c, "0020000100", req=3)
     R.check("next request works on a fresh context",
             d and d[0][3] == "0" and len(c.calls_named("EstablishContext")) == 3, str(d))

@@ -478,6 +478,8 @@ static void job_issue(struct reader_model *rm, struct reader *r, enum job_step s
 	case STEP_NONE:
 		break;
 	}
+	if (!subj && step != STEP_ESTABLISH)
+		subj = &r->h;	/* the call is on r->ctx (the ledger's busy mark) */
 	r->step = step;
 	ret = scard_send(rm->sc, r->uid, ioctl, &b, out_len, job_timeout(rm, step),
 			 subj, &r->job_cid);

@@ -205,6 +205,12 @@ static void led_sent(struct scard_client *sc, uint32_t ioctl, const struct esc_h
 	default:
 		break;
 	}
+	/* A call on a context: no ReleaseContext overtakes it (below). */
+	if (subj && ioctl != SCARD_IOCTL_ESTABLISHCONTEXT && ioctl != SCARD_IOCTL_CANCEL &&
+	    ioctl != SCARD_IOCTL_RELEASECONTEXT && (e = led_find_ctx(sc, &subj->ctx))) {
+		e->busy = true;
+		e->busy_cid = cid;
+	}
 	scard_ledger_counts(sc, &n, &m);
 	if (n > l->ctx_peak)
 		l->ctx_peak = n;
@@ -212,8 +218,8 @@ static void led_sent(struct scard_client *sc, uint32_t ioctl, const struct esc_h
 		l->h_peak = m;
 }
 
-/* ReleaseContext on the client; nobody waits for the reply. */
-void scard_release_context(struct scard_client *sc, const struct esc_blob *ctx)
+/* ReleaseContext on the client now; nobody waits for the reply. */
+static void send_release(struct scard_client *sc, const struct esc_blob *ctx)
 {
 	struct esc_handle subj = { .ctx = *ctx };
 	struct bytebuf b;
@@ -237,6 +243,50 @@ void scard_disconnect(struct scard_client *sc, const struct esc_handle *h)
 		       sc->cfg.call_timeout_ms, h, NULL) == 0)
 		log_debug("scard: Disconnect sent (%u-byte handle)", h->card.len);
 	bb_free(&b);
+}
+
+/*
+ * ReleaseContext on a context with a call of ours still unanswered waits
+ * for that call's reply, in time or late.  On the client, pcsc-lite's
+ * SCardReleaseContext holds the library's global lock while it waits for
+ * the context's lock, which the unanswered call keeps (a Transmit to a
+ * card that does not answer, a BeginTransaction waiting for another
+ * program's transaction, a GetStatusChange), and rdesktop runs every
+ * EstablishContext and ReleaseContext on one queue thread: a release sent
+ * at once could hang the client's smart-card service for this session.
+ * A call that is never answered keeps its context, counted in the ledger,
+ * until the device or the channel goes.  Leaving (scard_teardown())
+ * releases everything after its own wait.
+ */
+void scard_release_context(struct scard_client *sc, const struct esc_blob *ctx)
+{
+	struct led_entry *e = led_find_ctx(sc, ctx);
+
+	if (e && e->busy && !sc->leave.on) {
+		e->release_after = true;
+		log_debug("scard: ReleaseContext waits for CompletionId %u on its context",
+			  e->busy_cid);
+		return;
+	}
+	send_release(sc, ctx);
+}
+
+/* The reply to @cid came (in time or late): a release it held goes out. */
+static void led_call_done(struct scard_client *sc, uint32_t cid)
+{
+	struct led_entry *e;
+	size_t i;
+
+	for (i = 0; i < CLIENT_CTX_MAX; i++) {
+		e = &sc->led.ctx[i];
+		if (!e->used || !e->busy || e->busy_cid != cid)
+			continue;
+		e->busy = false;
+		if (e->release_after) {
+			e->release_after = false;
+			send_release(sc, &e->ctx);
+		}
+	}
 }
 
 static void release_remote_context(struct scard_client *sc, const struct esc_blob *ctx)
@@ -452,13 +502,14 @@ static void mon_establish(struct scard_client *sc)
 static void mon_list(struct scard_client *sc)
 {
 	struct monitor *m = &sc->mon;
+	struct esc_handle subj = { .ctx = m->ctx };
 	struct bytebuf b;
 
 	bb_init(&b);
 	esc_enc_list_readers_w(&b, &m->ctx);
 	m->relist = false;
 	if (scard_send(sc, SCARD_OWNER_MONITOR, SCARD_IOCTL_LISTREADERSW, &b, 0,
-		       sc->cfg.call_timeout_ms, NULL, NULL) == 0)
+		       sc->cfg.call_timeout_ms, &subj, NULL) == 0)
 		m->state = MON_LIST;
 	else
 		mon_retry(sc, true, "ListReadersW not sent");
@@ -469,6 +520,7 @@ static void mon_gsc(struct scard_client *sc)
 {
 	struct monitor *m = &sc->mon;
 	struct esc_call_state st[ESC_STATES_MAX];
+	struct esc_handle subj = { .ctx = m->ctx };
 	uint32_t n;
 	struct bytebuf b;
 
@@ -482,7 +534,7 @@ static void mon_gsc(struct scard_client *sc)
 	esc_enc_gsc_w(&b, &m->ctx, SCARD_INFINITE, st, n);
 	/* No deadline: the monitor is cancel-driven. */
 	if (scard_send(sc, SCARD_OWNER_MONITOR, SCARD_IOCTL_GETSTATUSCHANGEW, &b,
-		       16 + 16 + 48 * n, 0, NULL, &m->gsc_cid) == 0) {
+		       16 + 16 + 48 * n, 0, &subj, &m->gsc_cid) == 0) {
 		m->state = MON_GSC;
 		m->gsc_pending = true;
 		m->gsc_since = now_ms();
@@ -747,6 +799,7 @@ static void completion(void *arg, const struct ct_entry *e, uint32_t io_status,
 	if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT && io_status == 0)
 		created = reply_context(out, out_len, &ret, dec_err, &ctx);
 	led_reply(sc, e, io_status, &ret, dec_err, out, out_len);
+	led_call_done(sc, e->cid);
 	if (!arena)
 		io_status = RDP_STATUS_NO_MEMORY;
 	log_debug("scard: <- %s CompletionId %u rc 0x%08x", esc_ioctl_name(e->ioctl),
@@ -793,6 +846,7 @@ static void late_completion(void *arg, const struct ct_entry *e,
 	if (arena)
 		dec_err = esc_dec_return(e->ioctl, out, out_len, &ret, arena, arena_len);
 	led_reply(sc, e, out ? 0 : RDP_STATUS_NO_MEMORY, &ret, dec_err, out, out_len);
+	led_call_done(sc, e->cid);
 	if (e->ioctl == SCARD_IOCTL_CONNECTW && !dec_err && ret.rc == 0 && ret.card.len) {
 		struct esc_handle h = { .ctx = ret.ctx, .card = ret.card };
 

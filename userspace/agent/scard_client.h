@@ -139,7 +139,9 @@ struct led_entry {
 	bool named;			/* value known (ctx, and card for handles) */
 	bool pending;			/* the creating call is unanswered: cid */
 	bool releasing;			/* Release/Disconnect sent: rel_cid */
-	uint32_t cid, rel_cid;
+	bool busy;			/* contexts: a call on it unanswered: busy_cid */
+	bool release_after;		/* contexts: released once busy_cid returns */
+	uint32_t cid, rel_cid, busy_cid;
 	struct esc_blob ctx;
 	struct esc_blob card;		/* handles only */
 };
@@ -193,7 +195,11 @@ int scard_send(struct scard_client *sc, uint64_t owner, uint32_t ioctl,
 	       const struct esc_handle *subj, uint32_t *cid);
 void scard_cancel_context(struct scard_client *sc, uint64_t owner,
 			  const struct esc_blob *ctx);
-/* Fire-and-forget ReleaseContext / Disconnect(LEAVE_CARD), in the ledger. */
+/*
+ * Fire-and-forget ReleaseContext / Disconnect(LEAVE_CARD), in the ledger.
+ * A ReleaseContext waits until no call of ours on that context is
+ * unanswered (in time or late): see scard_client.c.
+ */
 void scard_release_context(struct scard_client *sc, const struct esc_blob *ctx);
 void scard_disconnect(struct scard_client *sc, const struct esc_handle *h);
 /* Forget every outstanding request of @owner (replies will be late). */
