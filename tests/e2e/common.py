@@ -27,6 +27,19 @@ def agent_priv_args():
     return ["--agent-arg=--allow-privileged"] if priv else []
 
 
+def read_kv(path):
+    """A KEY=VALUE file (vscard-session's state) as a dict; {} if absent."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                out[k] = v
+    except OSError:
+        pass
+    return out
+
+
 class Results:
     def __init__(self, tag):
         self.tag = tag

@@ -23,10 +23,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Results, stop, wait_for  # noqa: E402
+from common import Results, wait_for  # noqa: E402
 from scene import (GET_CHALLENGE, PY, READER_A, READER_B, SELECT, STATE_EMPTY,  # noqa: E402
                    STATE_PRESENT, VICC_ATR, VPCD_PORT, Scene, present_readers, run_apdus,
-                   wait_present)
+                   timed, wait_present)
 
 TAG = os.environ.get("TAG", "e2e")
 R = Results(TAG)
@@ -171,17 +171,6 @@ def main():
                 str(rc.get("server")))
     print("%s: logs in %s" % (TAG, logdir), flush=True)
     return 1 if R.failed else 0
-
-
-def timed(app, apdu, n):
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        resp = app.apdu(apdu)
-        out.append(time.perf_counter() - t0)
-        if sw(resp) != "9000":
-            raise RuntimeError("bench APDU failed: %s" % resp)
-    return out
 
 
 def bench(sc):

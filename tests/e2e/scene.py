@@ -113,6 +113,24 @@ class Supervised:
             stop(self.p, signal.SIGKILL)
 
 
+def client_namespace(conf, port, what):
+    """A client machine's smart-card stack: the reader.conf of its vpcd
+    (readers "Virtual PCD 00 00" on @port, "00 01" on @port + 1) in @conf,
+    and a process holding a mount namespace with a /run/pcscd of its own
+    (its pcscd and xfreerdp are started in it with nsenter)."""
+    with open(os.path.join(conf, "vpcd"), "w") as f:
+        f.write('FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%d\n'
+                'LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n'
+                'CHANNELID %d\n' % (port, port))
+    holder = subprocess.Popen(
+        ["unshare", "-m", "--propagation", "private", "--", "sh", "-c",
+         "mount -t tmpfs none /run/pcscd && echo ok && exec sleep 100000"],
+        stdout=subprocess.PIPE)
+    if holder.stdout.readline().strip() != b"ok":
+        raise RuntimeError("no private mount namespace for %s" % what)
+    return holder
+
+
 class Scene:
     def __init__(self, logdir, linger_ms=60000):
         self.logdir = logdir
@@ -166,16 +184,7 @@ class Scene:
         if not os.path.exists(os.path.join(shim, "Crypto")):
             os.symlink("/usr/lib/python3/dist-packages/Cryptodome",
                        os.path.join(shim, "Crypto"))
-        with open(os.path.join(conf, "vpcd"), "w") as f:
-            f.write('FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%d\n'
-                    'LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n'
-                    'CHANNELID %d\n' % (VPCD_PORT, VPCD_PORT))
-        self.holder = subprocess.Popen(
-            ["unshare", "-m", "--propagation", "private", "--", "sh", "-c",
-             "mount -t tmpfs none /run/pcscd && echo ok && exec sleep 100000"],
-            stdout=subprocess.PIPE)
-        if self.holder.stdout.readline().strip() != b"ok":
-            raise RuntimeError("no private mount namespace for the client side")
+        self.holder = client_namespace(conf, VPCD_PORT, "the client side")
         self.spawn(["pcscd", "-f", "-c", conf], "pcscd-client.log", client_side=True)
         env = dict(os.environ, PYTHONPATH="/usr/lib/python3/site-packages/virtualsmartcard:"
                    + shim)
@@ -264,4 +273,18 @@ def run_apdus(app, reader):
         return None
     out = [app.apdu(a) for a in (SELECT, GET_CHALLENGE, VERIFY)]
     app.call("disconnect")
+    return out
+
+
+def timed(app, apdu, n):
+    """Seconds each of @n exchanges of @apdu took; a status word other
+    than 9000 ends the bench."""
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        resp = app.apdu(apdu)
+        out.append(time.perf_counter() - t0)
+        if not resp or resp[-4:] != "9000":
+            raise RuntimeError("bench APDU %s failed (%s): %s"
+                               % (apdu, getattr(app, "name", "?"), resp))
     return out

@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "e2e"))
 import scene  # noqa: E402
-from common import (BUILD, SERVER, TOP, Results, Xvfb, free_port, stop,  # noqa: E402
+from common import (BUILD, SERVER, TOP, Results, Xvfb, free_port, read_kv, stop,  # noqa: E402
                     wait_for, wait_port, xfreerdp_cmd)
 
 PY = "/usr/bin/python3"
@@ -63,15 +63,7 @@ def sh(argv, user=None, env=None):
 
 def state(sid):
     """A session's state file (root's), as a dict."""
-    out = {}
-    try:
-        with open(os.path.join(RUNDIR, sid, "state")) as f:
-            for line in f:
-                k, _, v = line.rstrip("\n").partition("=")
-                out[k] = v
-    except OSError:
-        pass
-    return out
+    return read_kv(os.path.join(RUNDIR, sid, "state"))
 
 
 def session_env(sid):
@@ -118,16 +110,7 @@ class ClientSide:
         self.name, self.port, self.procs = name, port, procs
         conf = os.path.join(WORK, "client-%s.conf.d" % name)
         os.makedirs(conf, exist_ok=True)
-        with open(os.path.join(conf, "vpcd"), "w") as f:
-            f.write('FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%d\n'
-                    'LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n'
-                    'CHANNELID %d\n' % (port, port))
-        self.holder = subprocess.Popen(
-            ["unshare", "-m", "--propagation", "private", "--", "sh", "-c",
-             "mount -t tmpfs none /run/pcscd && echo ok && exec sleep 100000"],
-            stdout=subprocess.PIPE)
-        if self.holder.stdout.readline().strip() != b"ok":
-            raise RuntimeError("no private mount namespace for client %s" % name)
+        self.holder = scene.client_namespace(conf, port, "client " + name)
         self.spawn(["pcscd", "-f", "-c", conf], "pcscd-client-%s.log" % name)
         self.xfreerdp = None
 

@@ -32,7 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import xrdp_e2e as xe  # noqa: E402
 from common import Xvfb, stop, wait_for  # noqa: E402
-from scene import READER_A, VICC_ATR, App, Scene, present_readers, wait_present  # noqa: E402
+from scene import (READER_A, VICC_ATR, App, Scene, present_readers, timed,  # noqa: E402
+                   wait_present)
 
 USER, UID, PASSWORD = "alice", 2001, "alice-demo-pw"
 CLIENT = "alice-laptop"
@@ -125,19 +126,12 @@ class DemoRig(xe.Rig):
         self.scene.start_client_side()
         self.x = Xvfb(xe.LOGS)
 
-    def connect(self, user, client_name, log, smartcard=None, *_more, **_kw):
-        """xfreerdp as on alice's laptop (the signature of xe.Rig.connect,
-        whatever it grows)."""
-        cmd = ["xfreerdp", "/v:127.0.0.1:3389", "/u:" + user, "/p:" + PASSWORD,
-               "/sec:tls", "/cert:ignore",
-               "/smartcard" + (":" + smartcard if smartcard else ""), "/drive:%s,%s" % (DRIVE, SHARE),
-               "/client-hostname:" + client_name, "/size:800x600", "/log-level:WARN"]
-        p = subprocess.Popen(self.scene.nsenter() + cmd,
-                             env=dict(os.environ, DISPLAY=self.x.display),
-                             stdout=open(os.path.join(xe.LOGS, log), "ab"),
-                             stderr=subprocess.STDOUT)
-        self.clients.append(p)
-        return p
+    def password(self, user):
+        return PASSWORD
+
+    def drive(self):
+        """alice's laptop's folder, as xfreerdp's /drive: NAME,PATH."""
+        return "%s,%s" % (DRIVE, SHARE)
 
     def stop(self):
         for p in self.clients:
@@ -255,17 +249,6 @@ def demo(rig):
 
 
 # ----------------------------------------------------------------- bench ---
-def timed(app, apdu, n):
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        resp = app.apdu(apdu)
-        out.append(time.perf_counter() - t0)
-        if not resp or resp[-4:] != "9000":
-            raise RuntimeError("bench APDU %s failed (%s): %s" % (apdu, app.name, resp))
-    return out
-
-
 def connected(app, reader):
     r = app.call("connect " + reader)
     if not r or r.get("rv"):

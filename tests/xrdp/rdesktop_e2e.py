@@ -226,12 +226,7 @@ class Rig:
         return p
 
     def setup(self):
-        os.makedirs(WORK, exist_ok=True)
-        os.makedirs(LOGS, exist_ok=True)
-        os.chmod(LOGS, 0o777)
-        r = sh("dpkg-query -W -f='${Version}' xrdp")
-        R.check(r.returncode == 0 and "+vscard" in r.stdout,
-                "the patched xrdp is installed (%s)" % r.stdout.strip())
+        X.prepare(WORK, LOGS, R)
         r = sh("rdesktop 2>&1 | head -2")
         R.check("Version 1.9.0" in r.stdout, "the client is Debian's rdesktop 1.9.0",
                 r.stdout.strip())

@@ -36,7 +36,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
-from common import Results, Xvfb, stop, wait_for  # noqa: E402
+from common import Results, Xvfb, read_kv, stop, wait_for  # noqa: E402
 from scene import VICC_ATR, App, Scene, present_readers, wait_present  # noqa: E402
 
 TAG = os.environ.get("TAG", "xrdp")
@@ -231,6 +231,18 @@ def read_as(user, path):
     return r.stdout.decode("utf-8", "replace") if r.returncode == 0 else None
 
 
+def prepare(work, logs, results):
+    """The scene's directories (logs writable by every session user) and
+    the check that the xrdp installed is the one scripts/build-xrdp.sh
+    patched."""
+    os.makedirs(work, exist_ok=True)
+    os.makedirs(logs, exist_ok=True)
+    os.chmod(logs, 0o777)
+    r = sh("dpkg-query -W -f='${Version}' xrdp")
+    results.check(r.returncode == 0 and "+vscard" in r.stdout,
+                  "the patched xrdp is installed (%s)" % r.stdout.strip())
+
+
 class Rig:
     def __init__(self):
         self.procs = []
@@ -267,12 +279,7 @@ class Rig:
             f.write(SESMAN_INI.format(work=WORK, logs=LOGS, smartcard=smartcard))
 
     def setup(self):
-        os.makedirs(WORK, exist_ok=True)
-        os.makedirs(LOGS, exist_ok=True)
-        os.chmod(LOGS, 0o777)
-        r = sh("dpkg-query -W -f='${Version}' xrdp")
-        R.check(r.returncode == 0 and "+vscard" in r.stdout,
-                "the patched xrdp is installed (%s)" % r.stdout.strip())
+        prepare(WORK, LOGS, R)
         if not self.users():
             return False
         sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vscard-vm "
@@ -329,13 +336,20 @@ class Rig:
         self.x = Xvfb(LOGS)
         return True
 
+    def password(self, user):
+        return USERS[user][1]
+
+    def drive(self):
+        """xfreerdp's /drive: argument: NAME,PATH of the client's share."""
+        return "share," + WORK + "/share"
+
     def connect(self, user, client_name, log, smartcard=None):
         """xfreerdp for user; smartcard: redirect only the client readers
         whose name starts with it (default: every reader)."""
-        cmd = ["xfreerdp", "/v:127.0.0.1:3389", "/u:" + user, "/p:" + USERS[user][1],
+        cmd = ["xfreerdp", "/v:127.0.0.1:3389", "/u:" + user, "/p:" + self.password(user),
                "/sec:tls", "/cert:ignore",
                "/smartcard" + (":" + smartcard if smartcard else ""),
-               "/drive:share," + WORK + "/share",
+               "/drive:" + self.drive(),
                "/client-hostname:" + client_name, "/size:800x600", "/log-level:WARN"]
         env = dict(os.environ, DISPLAY=self.x.display)
         p = subprocess.Popen(self.scene.nsenter() + cmd, env=env,
@@ -552,15 +566,7 @@ RUNDIR = "/run/vscard"
 
 def vstate(user):
     """/run/vscard/pam-USER/state (root's) as a dict."""
-    out = {}
-    try:
-        with open("%s/pam-%s/state" % (RUNDIR, user)) as f:
-            for line in f:
-                k, _, v = line.rstrip("\n").partition("=")
-                out[k] = v
-    except OSError:
-        pass
-    return out
+    return read_kv("%s/pam-%s/state" % (RUNDIR, user))
 
 
 def chansrv_says(user, text):

@@ -467,17 +467,27 @@ void agent_log_stats(const struct agent *a)
 		 (unsigned long long)a->stats.peers_refused);
 }
 
-static int open_listen(const char *path)
+/* A stream socket and its address for @path: the fd or -errno. */
+static int unix_socket(const char *path, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	strcpy(sa->sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static int open_listen(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = unix_socket(path, &sa);
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
 		int err = -errno;
@@ -490,15 +500,11 @@ static int open_listen(const char *path)
 
 static int open_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	struct sockaddr_un sa;
+	int fd = unix_socket(path, &sa);
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = -errno;
 
