@@ -387,6 +387,17 @@ class Agent:
     def send_frame(self, ftype, payload, flags=0):
         self.chan.sendall(struct.pack("<IHH", len(payload), ftype, flags) + payload)
 
+    def send_unless_exiting(self, ftype, payload):
+        """send_frame, except to an agent that closed its end because it
+        exits (then the frame is dropped)."""
+        try:
+            self.send_frame(ftype, payload)
+        except (BrokenPipeError, ConnectionResetError):
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                raise
+
     def send_raw(self, b):
         self.chan.sendall(b)
 
@@ -511,13 +522,7 @@ class FakeClient:
 
     # -- plumbing
     def send(self, pakid, body):
-        try:
-            self.a.send_frame(DATA, struct.pack("<HH", CORE, pakid) + body)
-        except (BrokenPipeError, ConnectionResetError):
-            try:                    # the agent closed its end: exiting?
-                self.a.proc.wait(2)
-            except subprocess.TimeoutExpired:
-                raise
+        self.a.send_unless_exiting(DATA, struct.pack("<HH", CORE, pakid) + body)
 
     def pump(self, until=None, timeout=5.0):
         end = time.time() + timeout
@@ -856,13 +861,7 @@ class DeviceClient(FakeClient):
     def send(self, pakid, body):
         if pakid != DEVICE_IOCOMPLETION:
             raise Fail("device mode: the client side sends only completions")
-        try:
-            self.a.send_frame(IO_COMPLETION, struct.pack("<HH", CORE, pakid) + body)
-        except (BrokenPipeError, ConnectionResetError):
-            try:                    # the agent closed its end: exiting?
-                self.a.proc.wait(2)
-            except subprocess.TimeoutExpired:
-                raise
+        self.a.send_unless_exiting(IO_COMPLETION, struct.pack("<HH", CORE, pakid) + body)
 
 
 def klines_of(agent, prefix):

@@ -44,13 +44,26 @@ static void remove_at(struct completion_table *t, size_t i)
 	t->n--;
 }
 
-size_t ct_count(const struct completion_table *t, enum ct_state state)
+static size_t count_where(const struct completion_table *t, enum ct_state state,
+			  const uint32_t *except_ioctl)
 {
 	size_t i, c = 0;
 
 	for (i = 0; i < t->n; i++)
-		c += t->v[i].state == state;
+		c += t->v[i].state == state &&
+		     !(except_ioctl && t->v[i].ioctl == *except_ioctl);
 	return c;
+}
+
+size_t ct_count(const struct completion_table *t, enum ct_state state)
+{
+	return count_where(t, state, NULL);
+}
+
+size_t ct_count_except(const struct completion_table *t, enum ct_state state,
+		       uint32_t ioctl)
+{
+	return count_where(t, state, &ioctl);
 }
 
 /* Entries are kept in issue order, so the first abandoned one is the oldest. */

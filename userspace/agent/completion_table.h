@@ -81,6 +81,9 @@ uint64_t ct_next_deadline(const struct completion_table *t);
  */
 int ct_expire_one(struct completion_table *t, uint64_t now, struct ct_entry *out);
 size_t ct_count(const struct completion_table *t, enum ct_state state);
+/* The same, entries of @ioctl left out. */
+size_t ct_count_except(const struct completion_table *t, enum ct_state state,
+		       uint32_t ioctl);
 const struct ct_entry *ct_find(const struct completion_table *t, uint32_t cid);
 
 #endif

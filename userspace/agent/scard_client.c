@@ -289,11 +289,6 @@ static void led_call_done(struct scard_client *sc, uint32_t cid)
 	}
 }
 
-static void release_remote_context(struct scard_client *sc, const struct esc_blob *ctx)
-{
-	scard_release_context(sc, ctx);
-}
-
 /*
  * A reply (in time or late) to a call the ledger follows.  @ret is valid
  * when !io_status && !dec_err.
@@ -436,7 +431,7 @@ static void mon_drop_ctx(struct scard_client *sc)
 	struct monitor *m = &sc->mon;
 
 	if (m->have_ctx)
-		release_remote_context(sc, &m->ctx);
+		scard_release_context(sc, &m->ctx);
 	m->have_ctx = false;
 	m->gsc_pending = false;
 }
@@ -821,7 +816,7 @@ static void completion(void *arg, const struct ct_entry *e, uint32_t io_status,
 	if (created && !taken) {
 		/* Abandoned at once (failed reply, stray, owner gone): released. */
 		log_info("scard: releasing a remote context nobody uses");
-		release_remote_context(sc, &ctx);
+		scard_release_context(sc, &ctx);
 	}
 	free(arena);
 }
@@ -856,7 +851,7 @@ static void late_completion(void *arg, const struct ct_entry *e,
 	if (e->ioctl == SCARD_IOCTL_ESTABLISHCONTEXT && out &&
 	    reply_context(out, out_len, &ret, dec_err, &ctx)) {
 		log_info("scard: late EstablishContext reply: releasing its context");
-		release_remote_context(sc, &ctx);
+		scard_release_context(sc, &ctx);
 	}
 	free(arena);
 }
@@ -924,20 +919,11 @@ bool scard_leave(struct scard_client *sc, uint64_t now)
 	return true;
 }
 
-/* Calls of ours the client has not answered yet, Cancels aside. */
-static size_t calls_waiting(const struct scard_client *sc)
-{
-	const struct completion_table *t = &sc->io->ct;
-	size_t i, n = 0;
-
-	for (i = 0; i < t->n; i++)
-		n += t->v[i].state == CT_OUTSTANDING && t->v[i].ioctl != SCARD_IOCTL_CANCEL;
-	return n;
-}
-
+/* Quiet: the client answered every call of ours but the Cancels. */
 bool scard_quiet(const struct scard_client *sc, uint64_t now)
 {
-	return !sc->io->have_device || now >= sc->leave.until || !calls_waiting(sc);
+	return !sc->io->have_device || now >= sc->leave.until ||
+	       !ct_count_except(&sc->io->ct, CT_OUTSTANDING, SCARD_IOCTL_CANCEL);
 }
 
 /* Leaving: the monitor's GetStatusChange did not return yet: Cancel again. */
