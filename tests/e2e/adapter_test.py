@@ -204,7 +204,8 @@ def run(log, x, port, logdir, srv):
     # Stop the server with clients connected: agents get CHANNEL_CLOSE.
     live = [o["pid"] for o in (op3, opb, opd) if o]
     stop(srv)
-    R.check(all(log.find("channel_close", p) for p in live),
+    # The peers log what they got a moment after the server is gone.
+    R.check(wait_for(lambda: all(log.find("channel_close", p) for p in live), 10),
             "server stop: every live agent gets CHANNEL_CLOSE (%d)" % len(live))
     for p in (a2, b, d):
         stop(p)
